@@ -1,0 +1,332 @@
+package config
+
+import (
+	"encoding"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// The YAML is decoded by walking goccy/go-yaml's AST ourselves instead of
+// calling yaml.Unmarshal: that way every error (unknown key, wrong type, bad
+// value) carries the key path and line we want, the same walk records the
+// line of every key for the semantic checks that run after decoding, and a
+// value missing from the file simply keeps the default it was decoded onto.
+
+// decoder decodes one YAML document onto a Config.
+type decoder struct {
+	file    string
+	src     sources
+	anchors map[string]ast.Node
+}
+
+// decodeYAML parses data and decodes it onto cfg, recording key lines in src.
+func decodeYAML(file string, data []byte, cfg *Config, src sources) error {
+	// Duplicate keys are reported by decodeStruct, with the key path.
+	f, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
+	if err != nil {
+		return syntaxError(file, err)
+	}
+	d := &decoder{file: file, src: src, anchors: map[string]ast.Node{}}
+	var body ast.Node
+	for _, doc := range f.Docs {
+		if doc == nil || doc.Body == nil {
+			continue
+		}
+		if body != nil {
+			return &Error{File: file, Line: lineOf(doc.Body), Err: errors.New("only one YAML document is allowed")}
+		}
+		body = doc.Body
+	}
+	if body == nil {
+		return nil // empty file: all defaults
+	}
+	return d.decode(body, reflect.ValueOf(cfg).Elem(), "", lineOf(body))
+}
+
+// syntaxError turns a parser error into an Error with the line it reports.
+func syntaxError(file string, err error) error {
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		e := &Error{File: file, Err: fmt.Errorf("YAML syntax error: %s", ye.GetMessage())}
+		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+			e.Line = tk.Position.Line
+		}
+		return e
+	}
+	return &Error{File: file, Err: fmt.Errorf("YAML syntax error: %w", err)}
+}
+
+func lineOf(n ast.Node) int {
+	if n == nil {
+		return 0
+	}
+	tk := n.GetToken()
+	if tk == nil || tk.Position == nil {
+		return 0
+	}
+	return tk.Position.Line
+}
+
+func (d *decoder) errorf(line int, key, format string, args ...any) error {
+	return &Error{File: d.file, Line: line, Key: key, Err: fmt.Errorf(format, args...)}
+}
+
+// unwrap resolves tags, anchors and aliases to the node they stand for.
+func (d *decoder) unwrap(n ast.Node, key string, line int) (ast.Node, error) {
+	for range 100 { // bounds alias chains
+		switch t := n.(type) {
+		case *ast.TagNode:
+			n = t.Value
+		case *ast.AnchorNode:
+			if t.Name != nil {
+				d.anchors[t.Name.GetToken().Value] = t.Value
+			}
+			n = t.Value
+		case *ast.AliasNode:
+			name := ""
+			if t.Value != nil {
+				name = t.Value.GetToken().Value
+			}
+			a, ok := d.anchors[name]
+			if !ok {
+				return nil, d.errorf(line, key, "unknown alias *%s", name)
+			}
+			n = a
+		default:
+			return n, nil
+		}
+	}
+	return nil, d.errorf(line, key, "alias chain too deep")
+}
+
+var textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+
+// decode decodes node n into v; key is v's key path and line the line of
+// that key, used for errors about the value.
+func (d *decoder) decode(n ast.Node, v reflect.Value, key string, line int) error {
+	n, err := d.unwrap(n, key, line)
+	if err != nil {
+		return err
+	}
+	if n == nil || n.Type() == ast.NullType {
+		// "key:" with no value: sections keep their defaults, anything
+		// else becomes empty (a nil override inherits).
+		if v.Kind() != reflect.Struct {
+			v.SetZero()
+		}
+		return nil
+	}
+	if reflect.PointerTo(v.Type()).Implements(textUnmarshalerType) {
+		text, ok := scalarText(n)
+		if !ok {
+			return d.errorf(line, key, "expected a scalar value, got %s", describe(n))
+		}
+		if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(text)); err != nil {
+			return &Error{File: d.file, Line: line, Key: key, Err: err}
+		}
+		return nil
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		nv := reflect.New(v.Type().Elem())
+		if err := d.decode(n, nv.Elem(), key, line); err != nil {
+			return err
+		}
+		v.Set(nv)
+		return nil
+	case reflect.Struct:
+		return d.decodeStruct(n, v, key, line)
+	case reflect.Slice:
+		return d.decodeSlice(n, v, key, line)
+	case reflect.String:
+		text, ok := scalarText(n)
+		if !ok {
+			return d.errorf(line, key, "expected a string, got %s", describe(n))
+		}
+		v.SetString(text)
+		return nil
+	case reflect.Bool:
+		b, ok := n.(*ast.BoolNode)
+		if !ok {
+			return d.errorf(line, key, "expected true or false, got %s", describe(n))
+		}
+		v.SetBool(b.Value)
+		return nil
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		in, ok := n.(*ast.IntegerNode)
+		if !ok {
+			return d.errorf(line, key, "expected an integer, got %s", describe(n))
+		}
+		var i int64
+		switch x := in.Value.(type) {
+		case int64:
+			i = x
+		case uint64:
+			if x > 1<<63-1 {
+				return d.errorf(line, key, "integer %d is too large", x)
+			}
+			i = int64(x)
+		}
+		if v.OverflowInt(i) {
+			return d.errorf(line, key, "integer %d is out of range", i)
+		}
+		v.SetInt(i)
+		return nil
+	}
+	return d.errorf(line, key, "unsupported field type %s", v.Type()) // a bug in this package
+}
+
+func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, key string, line int) error {
+	mn, ok := n.(ast.MapNode)
+	if !ok {
+		return d.errorf(line, key, "expected a mapping of keys, got %s", describe(n))
+	}
+	fields := yamlFields(v.Type())
+	seen := map[string]bool{}
+	for it := mn.MapRange(); it.Next(); {
+		kv := it.KeyValue()
+		kl := lineOf(kv.Key)
+		name, err := d.keyName(kv.Key, key, kl)
+		if err != nil {
+			return err
+		}
+		fk := joinKey(key, name)
+		fi, ok := fields[name]
+		if !ok {
+			return d.errorf(kl, fk, "unknown key %q (valid keys: %s)", name, strings.Join(fieldNames(v.Type()), ", "))
+		}
+		if seen[name] {
+			return d.errorf(kl, fk, "duplicate key %q", name)
+		}
+		seen[name] = true
+		d.src[fk] = source{line: kl}
+		if err := d.decode(kv.Value, v.Field(fi), fk, kl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *decoder) keyName(k ast.MapKeyNode, parent string, line int) (string, error) {
+	var n ast.Node = k
+	if mk, ok := n.(*ast.MappingKeyNode); ok {
+		n = mk.Value
+	}
+	if n != nil && n.Type() == ast.MergeKeyType {
+		return "", d.errorf(line, parent, "merge keys (<<) are not supported")
+	}
+	s, ok := scalarText(n)
+	if !ok {
+		return "", d.errorf(line, parent, "a key must be a plain name, got %s", describe(n))
+	}
+	return s, nil
+}
+
+var pathRuleType = reflect.TypeFor[PathRule]()
+
+func (d *decoder) decodeSlice(n ast.Node, v reflect.Value, key string, line int) error {
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		return d.errorf(line, key, "expected a list, got %s", describe(n))
+	}
+	et := v.Type().Elem()
+	out := reflect.MakeSlice(v.Type(), 0, len(seq.Values))
+	for i, item := range seq.Values {
+		ek := fmt.Sprintf("%s[%d]", key, i)
+		el := lineOf(item)
+		if el == 0 {
+			el = line
+		}
+		d.src[ek] = source{line: el}
+		ev := reflect.New(et).Elem()
+		if et == pathRuleType {
+			ev.Set(reflect.ValueOf(defaultPathRule()))
+		}
+		if err := d.decode(item, ev, ek, el); err != nil {
+			return err
+		}
+		out = reflect.Append(out, ev)
+	}
+	if out.Len() == 0 {
+		out = reflect.Zero(v.Type())
+	}
+	v.Set(out)
+	return nil
+}
+
+// scalarText returns the text of a scalar node as written, so that
+// `publish_pass: 12345` is the string "12345" and `max_bytes: 1024` feeds
+// ByteSize's parser.
+func scalarText(n ast.Node) (string, bool) {
+	switch t := n.(type) {
+	case *ast.StringNode:
+		return t.Value, true
+	case *ast.LiteralNode:
+		if t.Value == nil {
+			return "", true
+		}
+		return t.Value.Value, true
+	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.InfinityNode, *ast.NanNode:
+		return t.GetToken().Value, true
+	}
+	return "", false
+}
+
+// describe names a node's kind for "expected X, got Y" messages.
+func describe(n ast.Node) string {
+	switch t := n.(type) {
+	case ast.MapNode:
+		return "a mapping"
+	case *ast.SequenceNode:
+		return "a list"
+	case *ast.StringNode:
+		return "the string " + strconv.Quote(t.Value)
+	case *ast.IntegerNode, *ast.FloatNode:
+		return "the number " + t.GetToken().Value
+	case *ast.BoolNode:
+		return "the boolean " + t.GetToken().Value
+	case nil:
+		return "nothing"
+	}
+	return n.Type().String()
+}
+
+// yamlFields maps the YAML names of t's exported fields to field indexes.
+func yamlFields(t reflect.Type) map[string]int {
+	m := map[string]int{}
+	for i := 0; i < t.NumField(); i++ {
+		if name := yamlName(t.Field(i)); name != "" {
+			m[name] = i
+		}
+	}
+	return m
+}
+
+// fieldNames lists t's YAML keys in declaration order, for error hints.
+func fieldNames(t reflect.Type) []string {
+	var names []string
+	for i := 0; i < t.NumField(); i++ {
+		if name := yamlName(t.Field(i)); name != "" {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+func yamlName(f reflect.StructField) string {
+	if !f.IsExported() {
+		return ""
+	}
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if name == "-" || name == "" {
+		return ""
+	}
+	return name
+}

@@ -1,0 +1,114 @@
+package config
+
+import (
+	"encoding"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// EnvPrefix starts every environment override: MPS_<SECTION>_<KEY>, e.g.
+// MPS_RTMP_ADDRESS or MPS_HLS_PART_DURATION. Containers are configured this
+// way without mounting a file. Lists are comma-separated; the paths list has
+// no overrides. Variables naming an unknown section are ignored (they may be
+// meant for something else); an unknown key in a known section is an error,
+// so a typo is not silently dropped.
+const EnvPrefix = "MPS_"
+
+// applyEnv applies the MPS_* entries of environ ("NAME=value" strings, as
+// from os.Environ) to cfg and records them in src so that validation errors
+// name the variable.
+func applyEnv(cfg *Config, environ []string, src sources) error {
+	env := slices.Clone(environ)
+	slices.Sort(env) // deterministic order and errors
+	cv := reflect.ValueOf(cfg).Elem()
+	for _, kv := range env {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		rest, ok := strings.CutPrefix(name, EnvPrefix)
+		if !ok {
+			continue
+		}
+		sec, fv, key, err := lookupEnv(cv, rest)
+		if err != nil {
+			return &Error{Env: name, Err: err}
+		}
+		if !fv.IsValid() {
+			continue // not a config section
+		}
+		if err := setFromString(fv, value); err != nil {
+			return &Error{Env: name, Key: joinKey(sec, key), Err: err}
+		}
+		src[joinKey(sec, key)] = source{env: name}
+	}
+	return nil
+}
+
+// lookupEnv finds the field a variable name (without the prefix) sets. It
+// returns an invalid Value when the name matches no section.
+func lookupEnv(cv reflect.Value, rest string) (section string, field reflect.Value, key string, err error) {
+	ct := cv.Type()
+	for i := 0; i < ct.NumField(); i++ {
+		sec := yamlName(ct.Field(i))
+		if sec == "" || ct.Field(i).Type.Kind() != reflect.Struct {
+			continue // paths
+		}
+		k, ok := strings.CutPrefix(rest, strings.ToUpper(sec)+"_")
+		if !ok {
+			continue
+		}
+		sv := cv.Field(i)
+		key = strings.ToLower(k)
+		fi, ok := yamlFields(sv.Type())[key]
+		if !ok {
+			var valid []string
+			for _, n := range fieldNames(sv.Type()) {
+				valid = append(valid, EnvPrefix+strings.ToUpper(sec+"_"+n))
+			}
+			return sec, reflect.Value{}, key, fmt.Errorf("unknown setting %s.%s (valid: %s)", sec, key, strings.Join(valid, ", "))
+		}
+		return sec, sv.Field(fi), key, nil
+	}
+	return "", reflect.Value{}, "", nil
+}
+
+// setFromString parses an environment value into v by v's type.
+func setFromString(v reflect.Value, s string) error {
+	if tu, ok := v.Addr().Interface().(encoding.TextUnmarshaler); ok {
+		return tu.UnmarshalText([]byte(s))
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("invalid boolean %q: use true or false", s)
+		}
+		v.SetBool(b)
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		i, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil || v.OverflowInt(i) {
+			return fmt.Errorf("invalid integer %q", s)
+		}
+		v.SetInt(i)
+	case reflect.Slice:
+		if v.Type().Elem().Kind() != reflect.String {
+			return fmt.Errorf("unsupported list type %s", v.Type())
+		}
+		var list []string
+		for _, item := range strings.Split(s, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				list = append(list, item)
+			}
+		}
+		v.Set(reflect.ValueOf(list).Convert(v.Type()))
+	default:
+		return fmt.Errorf("unsupported type %s", v.Type())
+	}
+	return nil
+}
