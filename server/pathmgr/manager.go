@@ -7,6 +7,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"mps/server/events"
 	"mps/server/stream"
@@ -18,10 +19,17 @@ type Manager struct {
 	bus    *events.Bus
 	policy atomic.Pointer[PolicyFunc]
 
-	mu      sync.Mutex
-	streams map[string]*entry
-	closed  bool
-	wg      sync.WaitGroup
+	pull   SourceFunc
+	hooks  []func(*stream.Stream)
+	ctx    context.Context // ends at Close: the owner of source goroutines
+	cancel context.CancelFunc
+
+	mu        sync.Mutex
+	streams   map[string]*entry
+	sources   map[string]*source
+	published chan struct{} // closed and replaced on every publish
+	closed    bool
+	wg        sync.WaitGroup
 
 	totals Totals
 }
@@ -43,7 +51,8 @@ type Totals struct {
 // New returns a manager that takes path rules from policy and announces
 // stream lifecycle events on bus.
 func New(log *slog.Logger, bus *events.Bus, policy PolicyFunc) *Manager {
-	m := &Manager{log: log, bus: bus, streams: make(map[string]*entry)}
+	m := &Manager{log: log, bus: bus, streams: make(map[string]*entry), sources: make(map[string]*source), published: make(chan struct{})}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.totals.BytesIn = make(map[string]uint64)
 	m.totals.BytesOut = make(map[string]uint64)
 	m.SetPolicy(policy)
@@ -63,6 +72,12 @@ func (m *Manager) policyFor(path string) Policy { return (*m.policy.Load())(path
 
 // Publish implements stream.Hub.
 func (m *Manager) Publish(ctx context.Context, req stream.Request, tracks []*stream.Track, opts stream.Options) (*stream.Stream, error) {
+	return m.publish(req, tracks, opts, true)
+}
+
+// publish admits a publisher; auth is false for the server's own pull
+// sources, which are configured rather than presented credentials.
+func (m *Manager) publish(req stream.Request, tracks []*stream.Track, opts stream.Options, auth bool) (*stream.Stream, error) {
 	if err := ValidPath(req.Path); err != nil {
 		return nil, err
 	}
@@ -70,7 +85,7 @@ func (m *Manager) Publish(ctx context.Context, req stream.Request, tracks []*str
 		return nil, fmt.Errorf("publish %s: no tracks", req.Path)
 	}
 	pol := m.policyFor(req.Path)
-	if !checkCreds(pol.PublishUser, pol.PublishPass, req.User, req.Pass) {
+	if auth && !checkCreds(pol.PublishUser, pol.PublishPass, req.User, req.Pass) {
 		return nil, fmt.Errorf("publish %s: %w", req.Path, stream.ErrUnauthorized)
 	}
 	if opts.RingSize == 0 {
@@ -92,6 +107,8 @@ func (m *Manager) Publish(ctx context.Context, req stream.Request, tracks []*str
 	s := stream.New(req.Path, tracks, opts)
 	m.streams[req.Path] = &entry{s: s, pub: req}
 	m.wg.Add(1)
+	close(m.published)
+	m.published = make(chan struct{})
 	m.mu.Unlock()
 
 	if old != nil {
@@ -103,8 +120,17 @@ func (m *Manager) Publish(ctx context.Context, req stream.Request, tracks []*str
 		"protocol": req.Protocol, "remote": req.RemoteAddr, "tracks": trackNames(tracks),
 	}})
 	go m.watch(s, req)
+	for _, h := range m.hooks {
+		h(s)
+	}
 	return s, nil
 }
+
+// OnPublish registers f to be called synchronously with every new stream
+// before its publisher writes the first unit, so consumers that must see
+// the whole stream (the recorder, forwarders) attach their readers in time.
+// f must not block. Hooks are registered before the server starts.
+func (m *Manager) OnPublish(f func(*stream.Stream)) { m.hooks = append(m.hooks, f) }
 
 // watch removes s from the table when it ends and folds its counters into
 // the totals.
@@ -146,7 +172,39 @@ func (m *Manager) Read(ctx context.Context, req stream.Request) (*stream.Stream,
 	if s := m.Get(req.Path); s != nil {
 		return s, nil
 	}
+	if pol.Source != "" && pol.SourceOnDemand && m.pull != nil {
+		m.startSource(req.Path, pol)
+		return m.waitStream(ctx, req.Path, onDemandWait)
+	}
 	return nil, fmt.Errorf("read %s: %w", req.Path, stream.ErrNotFound)
+}
+
+// onDemandWait bounds how long a reader waits for an on-demand source to
+// publish.
+const onDemandWait = 15 * time.Second
+
+// waitStream waits until path has a stream, ctx ends or timeout passes.
+func (m *Manager) waitStream(ctx context.Context, path string, timeout time.Duration) (*stream.Stream, error) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		m.mu.Lock()
+		e, ok := m.streams[path]
+		ch := m.published
+		m.mu.Unlock()
+		if ok {
+			return e.s, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("read %s: %w", path, ctx.Err())
+		case <-t.C:
+			return nil, fmt.Errorf("read %s: source did not publish within %s: %w", path, timeout, stream.ErrNotFound)
+		case <-m.ctx.Done():
+			return nil, fmt.Errorf("read %s: server shutting down", path)
+		}
+	}
 }
 
 // Get returns the live stream of path, or nil.
@@ -217,6 +275,7 @@ func (m *Manager) Close() {
 		all = append(all, e.s)
 	}
 	m.mu.Unlock()
+	m.cancel() // stops the sources
 	for _, s := range all {
 		s.CloseWithError(stream.ErrKicked)
 	}

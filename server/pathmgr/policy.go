@@ -2,8 +2,9 @@ package pathmgr
 
 import (
 	"crypto/subtle"
-	"fmt"
-	"strings"
+	"time"
+
+	"mps/server/config"
 )
 
 // Policy is what the manager needs to know about a path from its config
@@ -19,6 +20,17 @@ type Policy struct {
 	ReadUser, ReadPass       string
 	// RingSize is the stream's ring capacity in units (0: default).
 	RingSize int
+
+	// Source is a URL the server pulls the path from instead of waiting for
+	// a publisher (rtsp://, rtmp://, srt://, http(s)://….m3u8).
+	Source string
+	// SourceOnDemand starts the pull when the first reader arrives and
+	// stops it after SourceCloseAfter without readers; otherwise the source
+	// runs always.
+	SourceOnDemand   bool
+	SourceCloseAfter time.Duration
+	// SourceRetry is the first reconnect delay; it doubles up to a minute.
+	SourceRetry time.Duration
 }
 
 // PolicyFunc returns the policy for a path.
@@ -33,27 +45,7 @@ func checkCreds(wantUser, wantPass, user, pass string) bool {
 	return u&p == 1
 }
 
-// ValidPath reports whether name is acceptable as a path: non-empty,
-// relative, made of letters, digits and -_.~/, with no empty or dot-dot
-// element, so a path can be used safely as a directory name on disk.
-func ValidPath(name string) error {
-	if name == "" {
-		return fmt.Errorf("empty path")
-	}
-	if len(name) > 256 {
-		return fmt.Errorf("path %.32q...: longer than 256 bytes", name)
-	}
-	for _, c := range name {
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			strings.ContainsRune("-_.~/", c)
-		if !ok {
-			return fmt.Errorf("path %q: character %q not allowed", name, c)
-		}
-	}
-	for _, el := range strings.Split(name, "/") {
-		if el == "" || el == "." || el == ".." {
-			return fmt.Errorf("path %q: empty, '.' or '..' element", name)
-		}
-	}
-	return nil
-}
+// ValidPath reports whether name is acceptable as a path. It applies the
+// same rule as path names in the config, so a path can be used safely as a
+// directory name on disk and never escapes its root.
+func ValidPath(name string) error { return config.ValidatePathName(name) }

@@ -23,7 +23,7 @@ type Reader struct {
 	s        *Stream
 	opts     ReaderOptions
 	cursor   uint64
-	pos      atomic.Uint64 // cursor published for a lossless writer
+	pos      atomic.Uint64 // cursor published for a lossless writer and Stats
 	needKey  bool
 	overruns atomic.Uint64
 	bytesOut *atomic.Uint64
@@ -69,8 +69,8 @@ func (r *Reader) Read() (*Unit, error) {
 			continue
 		}
 		r.cursor++
+		r.pos.Store(r.cursor)
 		if s.mode == Lossless {
-			r.pos.Store(r.cursor)
 			if g.writerWaiting.Load() {
 				g.space.L.Lock()
 				g.space.Signal()
@@ -103,6 +103,7 @@ func (r *Reader) overrun(head uint64) error {
 		r.cursor = head
 		r.needKey = r.s.hasVideo
 	}
+	r.pos.Store(r.cursor)
 	if r.opts.OnOverrun != nil {
 		r.opts.OnOverrun(r.cursor - from)
 	}

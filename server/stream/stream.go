@@ -230,6 +230,18 @@ type Stats struct {
 	Readers map[string]int
 	// BytesOut counts payload bytes handed to readers, by protocol.
 	BytesOut map[string]uint64
+	// PerReader lists each attached reader, so one slow consumer can be
+	// told apart from the others.
+	PerReader []ReaderStats
+}
+
+// ReaderStats are one reader's counters.
+type ReaderStats struct {
+	Protocol string `json:"protocol"`
+	// Overruns counts the times this reader fell a ring behind.
+	Overruns uint64 `json:"overruns"`
+	// Lag is how many units the reader is behind the writer.
+	Lag uint64 `json:"lag"`
 }
 
 // Stats returns the stream's counters.
@@ -242,8 +254,14 @@ func (s *Stream) Stats() Stats {
 		BytesOut: make(map[string]uint64),
 	}
 	s.mu.Lock()
+	head := s.ring.head.Load()
 	for r := range s.readers {
 		st.Readers[r.opts.Protocol]++
+		var lag uint64
+		if p := r.pos.Load(); head > p {
+			lag = head - p
+		}
+		st.PerReader = append(st.PerReader, ReaderStats{Protocol: r.opts.Protocol, Overruns: r.overruns.Load(), Lag: lag})
 	}
 	for p, c := range s.out {
 		st.BytesOut[p] = c.Load()

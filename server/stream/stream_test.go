@@ -151,6 +151,10 @@ func TestSlowReaderOverrunsAndResumesAtKeyframe(t *testing.T) {
 	if n := <-fastDone; n != 200 || fast.Overruns() != 0 {
 		t.Fatalf("fast reader got %d units with %d overruns, want 200 and 0", n, fast.Overruns())
 	}
+	per := s.Stats().PerReader
+	if len(per) != 2 || per[0].Overruns+per[1].Overruns != 1 || per[0].Lag+per[1].Lag != 9 {
+		t.Fatalf("per-reader stats %+v, want the slow one with 1 overrun and 9 units lag, the fast one none", per)
+	}
 	if s.Stats().Overruns != 1 {
 		t.Fatalf("stream overruns %d, want 1", s.Stats().Overruns)
 	}

@@ -1,0 +1,43 @@
+package rtsp
+
+import "time"
+
+// Config is the RTSP server's own configuration; the server package maps
+// its YAML onto it so this package does not depend on the config schema.
+type Config struct {
+	// Address is the TCP listen address for RTSP requests and interleaved
+	// RTP, e.g. ":8554" or "127.0.0.1:0".
+	Address string
+	// UDPRTPAddress and UDPRTCPAddress enable the UDP transport. RTSP
+	// requires a consecutive pair (RTP on an even port, RTCP on the next
+	// odd one), so ":0" cannot be used here. Leave both empty to offer TCP
+	// only.
+	UDPRTPAddress, UDPRTCPAddress string
+	// ReadTimeout and WriteTimeout bound socket operations (10 s when
+	// zero). ReadTimeout is also how long a connection may stay silent, or
+	// stall in the middle of a request, before it plays or records: a
+	// client sending garbage or half a request is disconnected after it.
+	ReadTimeout, WriteTimeout time.Duration
+	// WriteQueueSize is the per-player queue of outgoing RTP packets, a
+	// power of two (4096 when zero). It must hold the burst of the GOP cache
+	// sent to the first player of a path.
+	WriteQueueSize int
+	// IdleTimeout tears down a path's shared output when a client described
+	// it but nobody started playing within this time (10 s when zero).
+	IdleTimeout time.Duration
+}
+
+func (c *Config) setDefaults() {
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = 10 * time.Second
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.WriteQueueSize <= 0 {
+		c.WriteQueueSize = 4096
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 10 * time.Second
+	}
+}

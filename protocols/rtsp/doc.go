@@ -1,0 +1,12 @@
+// Package rtsp is MPS's RTSP adapter: a server that lets encoders publish
+// (ANNOUNCE/RECORD) and players read (DESCRIBE/SETUP/PLAY) at
+// rtsp://HOST:PORT/PATH over TCP-interleaved or UDP transport, and a client
+// that pulls remote RTSP sources into the hub (Pull) or pushes a hub stream
+// to a remote RTSP server (Push).
+//
+// The RTSP protocol itself is gortsplib's; this package only translates
+// between RTP and the media core: incoming RTP is depacketized into access
+// units (ingest.go), outgoing units are packetized into RTP (egress.go).
+// All RTSP players of one path share one gortsplib ServerStream fed by a
+// single stream.Reader, so N players cost one packetizer, not N.
+package rtsp

@@ -1,0 +1,211 @@
+package rtsp
+
+import (
+	"fmt"
+
+	"github.com/bluenviron/gortsplib/v4"
+	"github.com/bluenviron/gortsplib/v4/pkg/base"
+
+	"mps/server/stream"
+)
+
+// handler receives gortsplib's server callbacks. It is a separate type so
+// the callbacks do not become part of Server's API.
+type handler struct {
+	s    *Server
+	warn *logLimiter
+}
+
+var (
+	_ gortsplib.ServerHandlerOnAnnounce         = (*handler)(nil)
+	_ gortsplib.ServerHandlerOnDescribe         = (*handler)(nil)
+	_ gortsplib.ServerHandlerOnSetup            = (*handler)(nil)
+	_ gortsplib.ServerHandlerOnPlay             = (*handler)(nil)
+	_ gortsplib.ServerHandlerOnRecord           = (*handler)(nil)
+	_ gortsplib.ServerHandlerOnSessionClose     = (*handler)(nil)
+	_ gortsplib.ServerHandlerOnConnClose        = (*handler)(nil)
+	_ gortsplib.ServerHandlerOnResponse         = (*handler)(nil)
+	_ gortsplib.ServerHandlerOnPacketsLost      = (*handler)(nil)
+	_ gortsplib.ServerHandlerOnDecodeError      = (*handler)(nil)
+	_ gortsplib.ServerHandlerOnStreamWriteError = (*handler)(nil)
+)
+
+func remoteAddr(c *gortsplib.ServerConn) string {
+	if c == nil || c.NetConn() == nil {
+		return ""
+	}
+	return c.NetConn().RemoteAddr().String()
+}
+
+func badRequest(err error) *base.Response {
+	return &base.Response{StatusCode: base.StatusBadRequest, StatusMessage: statusMessage(err)}
+}
+
+// OnConnClose logs why a connection ended.
+func (h *handler) OnConnClose(ctx *gortsplib.ServerHandlerOnConnCloseCtx) {
+	h.s.log.Debug("rtsp connection closed", "remote", remoteAddr(ctx.Conn), "reason", ctx.Error)
+}
+
+// OnAnnounce makes the session the publisher of the path.
+func (h *handler) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*base.Response, error) {
+	s := h.s
+	path, err := streamPath(ctx.Path)
+	if err != nil {
+		return badRequest(err), nil
+	}
+	in, err := newIngest(ctx.Description)
+	if err != nil {
+		return &base.Response{StatusCode: base.StatusUnsupportedMediaType, StatusMessage: statusMessage(err)}, nil
+	}
+	user, pass := credentials(ctx.Request)
+	req := stream.Request{
+		Path: path, Protocol: "rtsp", Query: ctx.Query,
+		User: user, Pass: pass, RemoteAddr: remoteAddr(ctx.Conn),
+	}
+	st, err := s.hub.Publish(s.ctx, req, in.streamTracks(), stream.Options{})
+	if err != nil {
+		s.log.Info("rtsp publish refused", "path", path, "remote", req.RemoteAddr, "error", err)
+		return refusal(err)
+	}
+	log := s.log.With("path", path, "remote", req.RemoteAddr)
+	for _, sk := range in.skipped {
+		log.Warn("rtsp: announced media not supported, ignored", "media", sk)
+	}
+	p := newPublisher(ctx.Session, in, st, log)
+	ctx.Session.SetUserData(p)
+	if !s.goWithServer(p.watch) {
+		p.close(fmt.Errorf("server shutting down"))
+		return &base.Response{StatusCode: base.StatusServiceUnavailable}, nil
+	}
+	log.Info("rtsp publisher announced", "tracks", len(in.tracks))
+	return &base.Response{StatusCode: base.StatusOK}, nil
+}
+
+// OnRecord starts taking the publisher's packets.
+func (h *handler) OnRecord(ctx *gortsplib.ServerHandlerOnRecordCtx) (*base.Response, error) {
+	p, ok := ctx.Session.UserData().(*publisher)
+	if !ok {
+		return &base.Response{StatusCode: base.StatusBadRequest}, fmt.Errorf("RECORD without ANNOUNCE")
+	}
+	p.record()
+	releaseConn(ctx.Conn.NetConn())
+	return &base.Response{StatusCode: base.StatusOK}, nil
+}
+
+// readerOutput checks a player's right to read path and returns the
+// path's shared output. With sess non-nil the session is registered as a
+// player in the same critical section, so the output cannot be torn down
+// in between.
+func (h *handler) readerOutput(conn *gortsplib.ServerConn, req *base.Request, urlPath, query string,
+	sess *gortsplib.ServerSession,
+) (*output, *base.Response, error) {
+	s := h.s
+	path, err := streamPath(urlPath)
+	if err != nil {
+		return nil, badRequest(err), nil
+	}
+	user, pass := credentials(req)
+	sreq := stream.Request{
+		Path: path, Protocol: "rtsp", Query: query,
+		User: user, Pass: pass, RemoteAddr: remoteAddr(conn),
+	}
+	st, err := s.hub.Read(s.ctx, sreq)
+	if err != nil {
+		s.log.Debug("rtsp read refused", "path", path, "remote", sreq.RemoteAddr, "error", err)
+		res, rerr := refusal(err)
+		return nil, res, rerr
+	}
+	s.mu.Lock()
+	o, err := s.outputLocked(path, st)
+	if err == nil && sess != nil {
+		o.addPlayerLocked(sess)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		s.log.Warn("rtsp read refused", "path", path, "remote", sreq.RemoteAddr, "error", err)
+		return nil, &base.Response{StatusCode: base.StatusUnsupportedMediaType, StatusMessage: statusMessage(err)}, nil
+	}
+	return o, nil, nil
+}
+
+// OnDescribe answers with the path's session description.
+func (h *handler) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
+	o, res, err := h.readerOutput(ctx.Conn, ctx.Request, ctx.Path, ctx.Query, nil)
+	if o == nil {
+		return res, nil, err
+	}
+	return &base.Response{StatusCode: base.StatusOK}, o.ss, nil
+}
+
+// OnSetup accepts a publisher's medias as announced, and attaches a player
+// to the path's shared output.
+func (h *handler) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
+	if ctx.Session.State() == gortsplib.ServerSessionStatePreRecord {
+		return &base.Response{StatusCode: base.StatusOK}, nil, nil
+	}
+	if p, ok := ctx.Session.UserData().(*player); ok {
+		// A further media of a session already attached.
+		return &base.Response{StatusCode: base.StatusOK}, p.out.ss, nil
+	}
+	o, res, err := h.readerOutput(ctx.Conn, ctx.Request, ctx.Path, ctx.Query, ctx.Session)
+	if o == nil {
+		return res, nil, err
+	}
+	ctx.Session.SetUserData(&player{out: o})
+	return &base.Response{StatusCode: base.StatusOK}, o.ss, nil
+}
+
+// OnPlay accepts; the output starts once the response is out (OnResponse).
+func (h *handler) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (*base.Response, error) {
+	if p, ok := ctx.Session.UserData().(*player); ok {
+		ctx.Conn.SetUserData(p)
+	}
+	releaseConn(ctx.Conn.NetConn())
+	return &base.Response{StatusCode: base.StatusOK}, nil
+}
+
+// OnResponse starts a path's output after the first PLAY has been
+// answered: only then is the session an active reader of the ServerStream,
+// so the GOP cache sent at once is not lost.
+func (h *handler) OnResponse(c *gortsplib.ServerConn, res *base.Response) {
+	p, ok := c.UserData().(*player)
+	if !ok {
+		return
+	}
+	c.SetUserData(nil)
+	if res.StatusCode == base.StatusOK {
+		p.out.startPlaying()
+	}
+}
+
+// OnSessionClose ends a publisher's stream or detaches a player.
+func (h *handler) OnSessionClose(ctx *gortsplib.ServerHandlerOnSessionCloseCtx) {
+	switch v := ctx.Session.UserData().(type) {
+	case *publisher:
+		v.close(ctx.Error)
+	case *player:
+		v.out.removePlayer(ctx.Session)
+	}
+}
+
+// OnPacketsLost logs RTP loss on a publisher's UDP transport.
+func (h *handler) OnPacketsLost(ctx *gortsplib.ServerHandlerOnPacketsLostCtx) {
+	if p, ok := ctx.Session.UserData().(*publisher); ok {
+		p.warn.warn("rtsp: RTP packets lost", "lost", ctx.Lost)
+	}
+}
+
+// OnDecodeError logs malformed RTP/RTCP from a client.
+func (h *handler) OnDecodeError(ctx *gortsplib.ServerHandlerOnDecodeErrorCtx) {
+	if p, ok := ctx.Session.UserData().(*publisher); ok {
+		p.warn.warn("rtsp: undecodable packet", "error", ctx.Error)
+		return
+	}
+	h.s.log.Debug("rtsp: undecodable packet", "error", ctx.Error)
+}
+
+// OnStreamWriteError logs a player that cannot keep up (its write queue
+// is full) or whose socket failed.
+func (h *handler) OnStreamWriteError(ctx *gortsplib.ServerHandlerOnStreamWriteErrorCtx) {
+	h.warn.warn("rtsp: packets to a player dropped", "path", ctx.Session.SetuppedPath(), "error", ctx.Error)
+}
