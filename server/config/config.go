@@ -195,6 +195,9 @@ type Record struct {
 	// QueueBytes bounds media buffered in memory when the disk is slow;
 	// past it the recording stops with an event, the stream does not.
 	QueueBytes ByteSize `yaml:"queue_bytes" json:"queue_bytes"`
+	// Tracks limits what is recorded: "video", "audio", codec names (h264,
+	// aac…) or track indexes; empty records every track the format holds.
+	Tracks []string `yaml:"tracks" json:"tracks"`
 }
 
 // Record formats accepted in record.format.

@@ -68,6 +68,7 @@ type RecordOverride struct {
 	DeleteAfter     *Duration `yaml:"delete_after" json:"delete_after,omitempty"`
 	MaxBytes        *ByteSize `yaml:"max_bytes" json:"max_bytes,omitempty"`
 	QueueBytes      *ByteSize `yaml:"queue_bytes" json:"queue_bytes,omitempty"`
+	Tracks          *[]string `yaml:"tracks" json:"tracks,omitempty"`
 }
 
 // HLSOverride is a partial hls section plus Ladder; a nil field inherits the

@@ -94,7 +94,7 @@ func TestRuleMerging(t *testing.T) {
 	// Partial record override: set keys replace, the rest is inherited.
 	wantRec := cfg.Record
 	wantRec.Enabled, wantRec.Format = true, RecordFormatMPEGTS
-	if cam1.Record != wantRec {
+	if !reflect.DeepEqual(cam1.Record, wantRec) {
 		t.Errorf("cam1.Record = %+v\nwant %+v", cam1.Record, wantRec)
 	}
 	if cam1.HLS != cfg.HLS {
@@ -110,7 +110,7 @@ func TestRuleMerging(t *testing.T) {
 	if !slices.Equal(cam.Ladder, []string{"cam1/720p", "cam1/480p"}) {
 		t.Errorf("ladder = %q", cam.Ladder)
 	}
-	if cam.Record != cfg.Record || !cam.SourceOnDemand || cam.SourceRetry.D() != 3*time.Second ||
+	if !reflect.DeepEqual(cam.Record, cfg.Record) || !cam.SourceOnDemand || cam.SourceRetry.D() != 3*time.Second ||
 		cam.SourceOnDemandCloseAfter.D() != 10*time.Second || cam.Source == "" {
 		t.Errorf("cam7 = %+v", cam)
 	}

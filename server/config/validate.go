@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"mps/server/stream"
 	"net"
 	"net/url"
 	"path"
@@ -323,23 +324,10 @@ func checkRecordPath(p string) error {
 	return nil
 }
 
-var pathNameRE = regexp.MustCompile(`^[A-Za-z0-9_.~-]+(/[A-Za-z0-9_.~-]+)*$`)
-
-// ValidatePathName reports whether p is usable as a stream path name
-// ("live/cam1"): letters, digits and _ . ~ - in /-separated elements, none
-// of them "." or "..". Protocols can use it to refuse a bad publish name
-// with the same rule the config applies to rule names.
-func ValidatePathName(p string) error {
-	if !pathNameRE.MatchString(p) || len(p) > 512 {
-		return fmt.Errorf("invalid path name %q: use letters, digits, _ . ~ - in /-separated elements", p)
-	}
-	for _, seg := range strings.Split(p, "/") {
-		if seg == "." || seg == ".." {
-			return fmt.Errorf("invalid path name %q: . and .. elements are not allowed", p)
-		}
-	}
-	return nil
-}
+// ValidatePathName reports whether p is usable as a stream path name. It is
+// the media core's rule (stream.ValidPath), so config rules, protocols and
+// the file system agree on what a path is.
+func ValidatePathName(p string) error { return stream.ValidPath(p) }
 
 // checkURL validates a pull source (hls true) or forward target URL.
 func checkURL(s string, hls bool) error {

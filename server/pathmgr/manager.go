@@ -75,6 +75,25 @@ func (m *Manager) Publish(ctx context.Context, req stream.Request, tracks []*str
 	return m.publish(req, tracks, opts, true)
 }
 
+// CheckPublish tells whether Publish would admit req now (valid path,
+// credentials, path free or overridable), for protocols such as WHIP that
+// must answer the client before they know the tracks to publish.
+func (m *Manager) CheckPublish(req stream.Request) error {
+	if err := ValidPath(req.Path); err != nil {
+		return err
+	}
+	pol := m.policyFor(req.Path)
+	if !checkCreds(pol.PublishUser, pol.PublishPass, req.User, req.Pass) {
+		return fmt.Errorf("publish %s: %w", req.Path, stream.ErrUnauthorized)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.streams[req.Path]; ok && !pol.OverridePublisher {
+		return fmt.Errorf("publish %s: %w (%s from %s)", req.Path, stream.ErrPathBusy, e.pub.Protocol, e.pub.RemoteAddr)
+	}
+	return nil
+}
+
 // publish admits a publisher; auth is false for the server's own pull
 // sources, which are configured rather than presented credentials.
 func (m *Manager) publish(req stream.Request, tracks []*stream.Track, opts stream.Options, auth bool) (*stream.Stream, error) {

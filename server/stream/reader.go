@@ -128,8 +128,5 @@ func (r *Reader) Close() {
 	if r.closed.Swap(true) {
 		return
 	}
-	if r.stop != nil {
-		r.stop()
-	}
 	r.s.removeReader(r)
 }

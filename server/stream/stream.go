@@ -206,15 +206,19 @@ func (s *Stream) NewReader(ctx context.Context, opts ReaderOptions) *Reader {
 	}
 	r.bytesOut = c
 	s.readers[r] = struct{}{}
-	s.mu.Unlock()
 	if ctx != nil {
+		// set under the lock: Close may run at once if ctx is done already
 		r.stop = context.AfterFunc(ctx, r.Close)
 	}
+	s.mu.Unlock()
 	return r
 }
 
 func (s *Stream) removeReader(r *Reader) {
 	s.mu.Lock()
+	if r.stop != nil {
+		r.stop()
+	}
 	delete(s.readers, r)
 	s.ring.data.Broadcast()
 	s.ring.space.Broadcast()

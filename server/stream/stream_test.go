@@ -258,3 +258,14 @@ func TestKeyframeRequester(t *testing.T) {
 		t.Fatal("requester not called")
 	}
 }
+
+func TestReaderWithDoneContext(t *testing.T) {
+	v, _ := testTracks()
+	s := New("live/a", []*Track{v}, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := s.NewReader(ctx, ReaderOptions{})
+	if _, err := r.Read(); !errors.Is(err, ErrReaderClosed) {
+		t.Fatalf("read on reader with done ctx: %v", err)
+	}
+}
