@@ -1,0 +1,188 @@
+package rtmp
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// netConn sits between a server connection's socket and go-rtmp. Reading,
+// it passes the handshake through and then normalizes the chunk stream:
+// whole, validated messages, one chunk of libChunkSize each, with
+// SetChunkSize and Abort consumed here. Writing, it announces libChunkSize
+// right after the handshake, so the library can write big chunks from the
+// first message on, and bounds every write with a deadline.
+//
+// It also serializes writers. go-rtmp shares one message encoder between
+// the connection's read goroutine (which answers commands) and any other
+// goroutine calling Conn.Write. The read goroutine owns sem except while it
+// waits on the network inside Read; other writers take sem around each
+// write, so the two never encode at once.
+type netConn struct {
+	net.Conn
+	br     *bufio.Reader
+	parser *chunkParser
+	out    []byte
+	off    int
+	rawIn  int
+
+	readTimeout  atomic.Int64 // nanoseconds; 0: none
+	writeTimeout time.Duration
+
+	wmu      sync.Mutex
+	rawOut   int
+	injected bool
+
+	sem       chan struct{}
+	closeOnce sync.Once
+	onClose   func()
+}
+
+func newNetConn(c net.Conn, readTimeout, writeTimeout time.Duration, onClose func()) *netConn {
+	br := bufio.NewReaderSize(c, 64<<10)
+	nc := &netConn{
+		Conn: c, br: br, parser: newChunkParser(br),
+		rawIn: handshakeSize, rawOut: handshakeSize,
+		writeTimeout: writeTimeout, sem: make(chan struct{}, 1), onClose: onClose,
+	}
+	nc.readTimeout.Store(int64(readTimeout))
+	nc.sem <- struct{}{} // held by the reading goroutine
+	return nc
+}
+
+// lock lets a goroutine other than the reader write to the connection.
+func (c *netConn) lock(ctx context.Context) error {
+	select {
+	case c.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *netConn) unlock() { <-c.sem }
+
+// Read implements io.Reader for go-rtmp.
+func (c *netConn) Read(p []byte) (int, error) {
+	if c.off < len(c.out) {
+		n := copy(p, c.out[c.off:])
+		c.off += n
+		return n, nil
+	}
+	<-c.sem // let other writers in while we wait for the peer
+	defer func() { c.sem <- struct{}{} }()
+	if d := time.Duration(c.readTimeout.Load()); d > 0 {
+		_ = c.Conn.SetReadDeadline(time.Now().Add(d))
+	} else {
+		_ = c.Conn.SetReadDeadline(time.Time{})
+	}
+	if c.rawIn > 0 {
+		n, err := c.br.Read(p[:min(len(p), c.rawIn)])
+		c.rawIn -= n
+		return n, err
+	}
+	if cap(c.out) > 1<<20 {
+		c.out = nil
+	}
+	c.out, c.off = c.out[:0], 0
+	for len(c.out) == 0 {
+		m, err := c.parser.readMessage()
+		if err != nil {
+			return 0, err
+		}
+		if err := c.forward(&m, 0); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, c.out)
+	c.off = n
+	return n, nil
+}
+
+// forward validates m and appends it, normalized, to the library's input.
+func (c *netConn) forward(m *rawMessage, depth int) error {
+	switch m.typ {
+	case msgSetChunkSize:
+		return c.parser.setChunkSize(m.payload)
+	case msgAbort:
+		c.parser.abort(m.payload)
+		return nil
+	case msgAggregate:
+		if depth > 0 {
+			return fmt.Errorf("nested aggregate message")
+		}
+		subs, err := splitAggregate(m)
+		if err != nil {
+			return err
+		}
+		for i := range subs {
+			if err := c.forward(&subs[i], depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	case msgDataAMF0, msgCommandAMF0:
+		if len(m.payload) > maxAMFMessage {
+			return fmt.Errorf("AMF message of %d bytes", len(m.payload))
+		}
+		if err := checkAMF0(m.payload); err != nil {
+			return err
+		}
+	case msgAck, msgUserControl, msgWinAckSize, msgSetPeerBW, msgAudio, msgVideo:
+	default:
+		return fmt.Errorf("unsupported message type %d", m.typ)
+	}
+	c.out = appendChunks(c.out, m, libChunkSize)
+	return nil
+}
+
+// setChunkSizeChunk announces libChunkSize on chunk stream 2; the library's
+// first message on any chunk stream has a full header, so this chunk does
+// not disturb its header compression.
+var setChunkSizeChunk = []byte{0x02, 0, 0, 0, 0, 0, 4, msgSetChunkSize, 0, 0, 0, 0, 0, 1, 0, 0}
+
+// Write implements io.Writer for go-rtmp.
+func (c *netConn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.writeTimeout > 0 {
+		_ = c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+	}
+	written := 0
+	if c.rawOut > 0 {
+		k := min(len(p), c.rawOut)
+		n, err := c.Conn.Write(p[:k])
+		c.rawOut -= n
+		written += n
+		if err != nil || k == len(p) {
+			return written, err
+		}
+		p = p[k:]
+	}
+	if !c.injected {
+		c.injected = true
+		if _, err := c.Conn.Write(setChunkSizeChunk); err != nil {
+			return written, err
+		}
+	}
+	n, err := c.Conn.Write(p)
+	return written + n, err
+}
+
+// Close implements io.Closer; go-rtmp calls it once the connection is done.
+func (c *netConn) Close() error {
+	err := c.Conn.Close()
+	c.closeOnce.Do(func() {
+		if c.onClose != nil {
+			c.onClose()
+		}
+	})
+	return err
+}
+
+// kick closes the socket so that the connection's goroutines wind down.
+func (c *netConn) kick() { _ = c.Conn.Close() }

@@ -1,0 +1,128 @@
+package rtmp
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/yutopp/go-rtmp/message"
+
+	"mps/server/stream"
+)
+
+// play is a player's egress goroutine: it reads the path's stream from the
+// newest key frame on and writes FLV tags until the publisher leaves, the
+// client goes away or the server closes.
+func (h *serverConn) play(sid uint32, req stream.Request, s *stream.Stream) {
+	defer h.srv.wg.Done()
+	if s == nil {
+		s = h.waitStream(req)
+		if s == nil {
+			if h.nc.lock(h.ctx) == nil {
+				_ = h.sendStatus(sid, "error", "NetStream.Play.StreamNotFound", "no stream on "+req.Path)
+				h.nc.unlock()
+			}
+			_ = h.conn.Close()
+			return
+		}
+	}
+	r := s.NewReader(h.ctx, stream.ReaderOptions{Protocol: "rtmp"})
+	defer r.Close()
+	mux := newTagMuxer(s.Tracks())
+	if mux.empty() {
+		h.log.Warn("rtmp play: no track RTMP can carry", "path", req.Path)
+		if h.nc.lock(h.ctx) == nil {
+			_ = h.sendStatus(sid, "error", "NetStream.Play.Failed", "no track RTMP can carry")
+			h.nc.unlock()
+		}
+		_ = h.conn.Close()
+		return
+	}
+
+	if err := h.nc.lock(h.ctx); err != nil {
+		return
+	}
+	err := h.send(csidControl, 0, 0, &message.UserCtrl{Event: &message.UserCtrlEventStreamBegin{StreamID: sid}})
+	if err == nil {
+		err = h.send(csidStatus, 0, sid, dataMessage("|RtmpSampleAccess", true, true))
+	}
+	if err == nil {
+		err = h.send(csidStatus, 0, sid, dataMessage("onMetaData", mux.metadata()))
+	}
+	h.nc.unlock()
+	if err != nil {
+		return
+	}
+
+	var tags []flvTag
+	for {
+		u, err := r.Read()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				h.endPlay(sid, req)
+			}
+			return
+		}
+		tags = mux.mux(u, tags[:0])
+		if len(tags) == 0 {
+			continue
+		}
+		if err := h.nc.lock(h.ctx); err != nil {
+			return
+		}
+		for _, t := range tags {
+			csid := csidVideo
+			var msg message.Message = &message.VideoMessage{Payload: bytes.NewReader(t.body)}
+			if t.typ == msgAudio {
+				csid = csidAudio
+				msg = &message.AudioMessage{Payload: bytes.NewReader(t.body)}
+			}
+			if err = h.send(csid, t.ts, sid, msg); err != nil {
+				break
+			}
+		}
+		h.nc.unlock()
+		if err != nil {
+			h.log.Info("rtmp player dropped", "path", req.Path, "err", err)
+			h.nc.kick()
+			return
+		}
+	}
+}
+
+// waitStream polls the hub until the path has a publisher, for at most
+// PlayWait.
+func (h *serverConn) waitStream(req stream.Request) *stream.Stream {
+	deadline := time.Now().Add(h.srv.cfg.PlayWait)
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for time.Now().Before(deadline) {
+		select {
+		case <-h.ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		s, err := h.srv.hub.Read(h.ctx, req)
+		if err == nil {
+			return s
+		}
+		if !errors.Is(err, stream.ErrNotFound) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// endPlay tells the player the stream is over and hangs up once it is
+// written, so that players such as ffmpeg exit at once.
+func (h *serverConn) endPlay(sid uint32, req stream.Request) {
+	h.log.Info("rtmp play ended: publisher left", "path", req.Path)
+	if h.nc.lock(h.ctx) == nil {
+		_ = h.sendStatus(sid, "status", "NetStream.Play.UnpublishNotify", req.Path+" is now unpublished")
+		_ = h.sendStatus(sid, "status", "NetStream.Play.Stop", "stopped playing "+req.Path)
+		_ = h.send(csidControl, 0, 0, &message.UserCtrl{Event: &message.UserCtrlEventStreamEOF{StreamID: sid}})
+		h.nc.unlock()
+	}
+	_ = h.conn.Close() // waits for queued writes, then closes the socket
+}
