@@ -157,6 +157,7 @@ func Push(ctx context.Context, rawURL string, s *stream.Stream, log *slog.Logger
 	if mux.empty() {
 		return fmt.Errorf("rtmp push %s: no track RTMP can carry", s.Path())
 	}
+	log.Info("rtmp push starting", "path", s.Path())
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	c, err := dialClient(ctx, u)
