@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/webrtc/v4"
+
 	"mps/server/pathmgr"
 	"mps/server/stream"
 )
@@ -61,9 +63,9 @@ func TestMalformedRequests(t *testing.T) {
 
 	// The server still works, and trickle PATCHes on a live session are
 	// checked.
-	pub := startWHIP(ctx, t, e, "live/bad")
+	pub := e.publish(ctx, t, "live/bad")
 	e.waitStream(ctx, t, "live/bad")
-	res := e.url(pub.location)
+	res := e.url(pub.Location())
 	if st, _, body := do(ctx, t, http.MethodPatch, res, mimeSDPFrag, "a=mid:0\r\na=candidate:1 1 udp 2130706431 127.0.0.1 9 typ host\r\n"); st != http.StatusNoContent {
 		t.Errorf("trickle PATCH: %d %s", st, body)
 	}
@@ -107,7 +109,8 @@ func TestWHEPAuth(t *testing.T) {
 		{"Basic " + base64.StdEncoding.EncodeToString([]byte(":s3cret")), http.StatusCreated},
 	} {
 		e.auth = c.auth
-		_, status, body := tryWHEP(ctx, t, e, "live/auth")
+		_, err := e.tryPlay(ctx, t, "live/auth")
+		status, body := refusal(t, err)
 		if status != c.status {
 			t.Errorf("auth %q: %d %q, want %d", c.auth, status, body, c.status)
 		}
@@ -122,11 +125,12 @@ func TestWHIPAuth(t *testing.T) {
 	defer cancel()
 	e := newEnvPolicy(t, func(string) pathmgr.Policy { return pathmgr.Policy{PublishPass: "tok"} })
 	e.auth = "Bearer tok"
-	startWHIP(ctx, t, e, "live/good")
+	e.publish(ctx, t, "live/good")
 	e.waitStream(ctx, t, "live/good")
 
 	e.auth = "Bearer wrong"
-	_, status, body := tryWHIP(ctx, t, e, "live/wrong")
+	_, err := e.tryPublish(ctx, t, "live/wrong", webrtc.MimeTypeH264)
+	status, body := refusal(t, err)
 	if status != http.StatusUnauthorized || !strings.Contains(body, "unauthorized") {
 		t.Fatalf("wrong token: %d %q, want 401 unauthorized", status, body)
 	}

@@ -3,7 +3,6 @@ package webrtc
 import (
 	"context"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
-	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
 	"mps/server/stream"
@@ -25,9 +23,9 @@ func TestWHIPPublishWHEPPlay(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	e := newEnv(t)
-	pub := startWHIP(ctx, t, e, "live/cam1")
-	if !strings.HasPrefix(pub.location, "/webrtc/live/cam1/whip/") {
-		t.Fatalf("Location %q", pub.location)
+	pub := e.publish(ctx, t, "live/cam1")
+	if !strings.HasPrefix(pub.Location(), "/webrtc/live/cam1/whip/") {
+		t.Fatalf("Location %q", pub.Location())
 	}
 	st := e.waitStream(ctx, t, "live/cam1")
 
@@ -70,28 +68,25 @@ func TestWHIPPublishWHEPPlay(t *testing.T) {
 	r.Close()
 
 	// A WHEP player gets H.264 that starts at a keyframe and decodes, and Opus.
-	pl := startWHEP(ctx, t, e, "live/cam1")
-	if !strings.HasPrefix(pl.location, "/webrtc/live/cam1/whep/") {
-		t.Fatalf("WHEP Location %q", pl.location)
+	pl := e.play(ctx, t, "live/cam1")
+	if !strings.HasPrefix(pl.Location(), "/webrtc/live/cam1/whep/") {
+		t.Fatalf("WHEP Location %q", pl.Location())
 	}
-	if err := waitFor(ctx, func() bool { aus, opus := pl.frames(); return len(aus) >= 75 && opus >= 50 }); err != nil {
-		aus, opus := pl.frames()
-		t.Fatalf("WHEP got %d access units and %d opus packets", len(aus), opus)
+	if err := waitFor(ctx, func() bool { return len(pl.Frames()) >= 75 && pl.AudioPackets() >= 50 }); err != nil {
+		t.Fatalf("WHEP got %d access units and %d opus packets", len(pl.Frames()), pl.AudioPackets())
 	}
-	aus, _ := pl.frames()
-	if !h264.IsRandomAccess(aus[0]) {
+	if !strings.EqualFold(pl.VideoCodec(), webrtc.MimeTypeH264) {
+		t.Fatalf("WHEP video codec %q", pl.VideoCodec())
+	}
+	if w, h := pl.VideoSize(); w != 320 || h != 240 {
+		t.Fatalf("WHEP SPS says %dx%d", w, h)
+	}
+	if !h264.IsRandomAccess(pl.Frames()[0]) {
 		t.Fatal("WHEP: first access unit is not an IDR")
 	}
 	file := filepath.Join(t.TempDir(), "whep.h264")
-	var annexb []byte
-	for _, au := range aus {
-		b, err := h264.AnnexB(au).Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		annexb = append(annexb, b...)
-	}
-	if err := os.WriteFile(file, annexb, 0o644); err != nil {
+	written, err := pl.WriteAnnexB(file)
+	if err != nil {
 		t.Fatal(err)
 	}
 	out, err := exec.CommandContext(ctx, "/usr/bin/ffmpeg", "-nostdin", "-v", "error", "-xerror", "-f", "h264", "-i", file, "-f", "null", "-").CombinedOutput()
@@ -107,12 +102,12 @@ func TestWHIPPublishWHEPPlay(t *testing.T) {
 	if len(f) != 3 || f[0] != "320" || f[1] != "240" {
 		t.Fatalf("ffprobe of WHEP output: %q", probe)
 	}
-	if n, _ := strconv.Atoi(f[2]); n != len(aus) {
-		t.Fatalf("ffmpeg decoded %d frames of %d access units", n, len(aus))
+	if n, _ := strconv.Atoi(f[2]); n != written {
+		t.Fatalf("ffmpeg decoded %d frames of %d access units", n, written)
 	}
 
 	// DELETE ends the player; the stream stays.
-	if st, _, body := do(ctx, t, http.MethodDelete, e.url(pl.location), "", ""); st != http.StatusOK {
+	if st, _, body := do(ctx, t, http.MethodDelete, e.url(pl.Location()), "", ""); st != http.StatusOK {
 		t.Fatalf("DELETE WHEP: %d %s", st, body)
 	}
 	if e.hub.Get("live/cam1") == nil {
@@ -127,27 +122,28 @@ func TestWHIPDeleteAndBusy(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	e := newEnv(t)
-	pub := startWHIP(ctx, t, e, "live/busy")
+	pub := e.publish(ctx, t, "live/busy")
 	e.waitStream(ctx, t, "live/busy")
 
-	_, status, body := tryWHIP(ctx, t, e, "live/busy")
+	_, err := e.tryPublish(ctx, t, "live/busy", webrtc.MimeTypeH264)
+	status, body := refusal(t, err)
 	if status != http.StatusConflict || !strings.Contains(body, "already has a publisher") {
 		t.Fatalf("second WHIP: %d %q", status, body)
 	}
 
-	if st, _, body := do(ctx, t, http.MethodDelete, e.url(pub.location), "", ""); st != http.StatusOK {
+	if st, _, body := do(ctx, t, http.MethodDelete, e.url(pub.Location()), "", ""); st != http.StatusOK {
 		t.Fatalf("DELETE: %d %s", st, body)
 	}
 	e.waitGone(ctx, t, "live/busy")
 	if n := e.srv.SessionCount(); n != 0 {
 		t.Fatalf("%d sessions left after DELETE", n)
 	}
-	if st, _, _ := do(ctx, t, http.MethodDelete, e.url(pub.location), "", ""); st != http.StatusNotFound {
+	if st, _, _ := do(ctx, t, http.MethodDelete, e.url(pub.Location()), "", ""); st != http.StatusNotFound {
 		t.Fatalf("second DELETE: %d, want 404", st)
 	}
 
 	// The path is free again.
-	startWHIP(ctx, t, e, "live/busy")
+	e.publish(ctx, t, "live/busy")
 	e.waitStream(ctx, t, "live/busy")
 }
 
@@ -157,27 +153,24 @@ func TestWHEPPLIReachesPublisher(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	e := newEnv(t)
-	pub := startWHIP(ctx, t, e, "live/pli")
+	pub := e.publish(ctx, t, "live/pli")
 	e.waitStream(ctx, t, "live/pli")
-	pl := startWHEP(ctx, t, e, "live/pli")
-	select {
-	case <-pl.gotVideo:
-	case <-ctx.Done():
-		t.Fatal("no video on WHEP")
+	pl := e.play(ctx, t, "live/pli")
+	if err := pl.WaitFrames(ctx, 1); err != nil {
+		t.Fatalf("no video on WHEP: %v", err)
 	}
-	before := pub.plis.Load()
-	pl.mu.Lock()
-	ssrc := pl.videoSSRC
-	pl.mu.Unlock()
+	before := pub.PLIs()
 	// The server rate-limits PLIs to its publisher, so ask until one
 	// gets through.
 	err := waitFor(ctx, func() bool {
-		if pub.plis.Load() > before {
+		if pub.PLIs() > before {
 			return true
 		}
-		_ = pl.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+		if err := pl.SendPLI(); err != nil {
+			t.Errorf("SendPLI: %v", err)
+		}
 		time.Sleep(200 * time.Millisecond)
-		return pub.plis.Load() > before
+		return pub.PLIs() > before
 	})
 	if err != nil {
 		t.Fatalf("publisher saw no PLI after the player's (had %d before)", before)
@@ -190,9 +183,9 @@ func TestCloseEndsSessions(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	e := newEnv(t)
-	startWHIP(ctx, t, e, "live/close")
+	e.publish(ctx, t, "live/close")
 	e.waitStream(ctx, t, "live/close")
-	startWHEP(ctx, t, e, "live/close")
+	e.play(ctx, t, "live/close")
 	if n := e.srv.SessionCount(); n != 2 {
 		t.Fatalf("%d sessions, want 2", n)
 	}
@@ -203,7 +196,8 @@ func TestCloseEndsSessions(t *testing.T) {
 	if n := e.srv.SessionCount(); n != 0 {
 		t.Fatalf("%d sessions after Close", n)
 	}
-	if _, st, body := tryWHIP(ctx, t, e, "live/other"); st != http.StatusServiceUnavailable {
+	_, err := e.tryPublish(ctx, t, "live/other", webrtc.MimeTypeH264)
+	if st, body := refusal(t, err); st != http.StatusServiceUnavailable {
 		t.Fatalf("WHIP after Close: %d %s", st, body)
 	}
 }
@@ -215,15 +209,13 @@ func TestICETCP(t *testing.T) {
 	defer cancel()
 	e := newEnv(t)
 	e.tcpOnly = true
-	startWHIP(ctx, t, e, "live/tcp")
+	e.publish(ctx, t, "live/tcp")
 	e.waitStream(ctx, t, "live/tcp")
-	pl := startWHEP(ctx, t, e, "live/tcp")
-	select {
-	case <-pl.gotVideo:
-	case <-ctx.Done():
-		t.Fatal("no video over ICE-TCP")
+	pl := e.play(ctx, t, "live/tcp")
+	if err := pl.WaitFrames(ctx, 1); err != nil {
+		t.Fatalf("no video over ICE-TCP: %v", err)
 	}
-	pair, err := pl.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+	pair, err := pl.PeerConnection().SCTP().Transport().ICETransport().GetSelectedCandidatePair()
 	if err != nil || pair == nil || pair.Local.Protocol != webrtc.ICEProtocolTCP {
 		t.Fatalf("selected pair %v, %v: want TCP", pair, err)
 	}

@@ -123,12 +123,11 @@ func TestWHEPFromTSWithAAC(t *testing.T) {
 	if gop < 20 {
 		t.Fatalf("last GOP has %d frames", gop)
 	}
-	pl := startWHEP(ctx, t, e, "vod/file")
-	if err := waitFor(ctx, func() bool { aus, _ := pl.frames(); return len(aus) >= gop }); err != nil {
-		aus, _ := pl.frames()
-		t.Fatalf("WHEP got %d access units, want the last GOP's %d", len(aus), gop)
+	pl := e.play(ctx, t, "vod/file")
+	if err := pl.WaitFrames(ctx, gop); err != nil {
+		t.Fatalf("WHEP: want the last GOP's %d access units: %v", gop, err)
 	}
-	aus, opus := pl.frames()
+	aus, opus := pl.Frames(), pl.AudioPackets()
 	if !h264.IsRandomAccess(aus[0]) {
 		t.Fatal("first access unit is not an IDR")
 	}
@@ -137,7 +136,7 @@ func TestWHEPFromTSWithAAC(t *testing.T) {
 	}
 
 	var ans sdp.SessionDescription
-	if err := ans.UnmarshalString(pl.answer); err != nil {
+	if err := ans.UnmarshalString(pl.Answer()); err != nil {
 		t.Fatal(err)
 	}
 	for _, md := range ans.MediaDescriptions {
@@ -146,7 +145,7 @@ func TestWHEPFromTSWithAAC(t *testing.T) {
 		}
 		for _, a := range md.Attributes {
 			if a.Key == "sendonly" || a.Key == "sendrecv" {
-				t.Fatalf("answer sends audio: %q\n%s", a.Key, pl.answer)
+				t.Fatalf("answer sends audio: %q\n%s", a.Key, pl.Answer())
 			}
 		}
 	}
@@ -160,10 +159,10 @@ func TestWHEPFromTSWithAAC(t *testing.T) {
 		t.Fatal("WHEP session still open after the stream ended")
 	}
 	if err := waitFor(ctx, func() bool {
-		s := pl.pc.ConnectionState()
+		s := pl.PeerConnection().ConnectionState()
 		return s == webrtc.PeerConnectionStateClosed || s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateDisconnected
 	}); err != nil {
-		t.Fatalf("client connection still %s", pl.pc.ConnectionState())
+		t.Fatalf("client connection still %s", pl.PeerConnection().ConnectionState())
 	}
 }
 
@@ -182,14 +181,16 @@ func TestWHEPNoCarriableCodec(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	_, status, body := tryWHEP(ctx, t, e, "radio/aac")
+	_, err = e.tryPlay(ctx, t, "radio/aac")
+	status, body := refusal(t, err)
 	if status != 415 || !strings.Contains(body, "aac") || !strings.Contains(body, "not carried") {
 		t.Fatalf("WHEP of an AAC-only stream: %d %q", status, body)
 	}
 	if n := e.srv.SessionCount(); n != 0 {
 		t.Fatalf("%d sessions after a refusal", n)
 	}
-	_, status, body = tryWHEP(ctx, t, e, "no/such")
+	_, err = e.tryPlay(ctx, t, "no/such")
+	status, body = refusal(t, err)
 	if status != 404 {
 		t.Fatalf("WHEP of a missing path: %d %q", status, body)
 	}

@@ -1,0 +1,81 @@
+# MPS — two commands set up and run everything on a fresh Debian machine:
+#   make run    builds and runs the server on the default config
+#   make test   runs every test (Go unit, integration and browser tests)
+# Both first run `make deps`, which installs what is missing.
+
+GO        ?= go
+BIN       := bin/mps
+VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X mps/server.Version=$(VERSION)
+STATICCHECK_VERSION := v0.7.0
+GOBIN     := $(shell $(GO) env GOPATH)/bin
+
+# Debian packages the server and its tests need, as "command:package" pairs
+# (a command on PATH, or an absolute file that the package installs).
+DEB_DEPS := ffmpeg:ffmpeg ffprobe:ffmpeg chromium:chromium node:nodejs npm:npm \
+	/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
+
+.PHONY: all build run test deps lint vet fmt-check staticcheck bench clean browser-deps
+
+all: build
+
+## deps: install missing Debian packages (as root) or print the command to run
+deps:
+	@missing=""; \
+	for pair in $(DEB_DEPS); do \
+		what=$${pair%%:*}; pkg=$${pair#*:}; \
+		case $$what in /*) [ -e $$what ] && continue;; *) command -v $$what >/dev/null 2>&1 && continue;; esac; \
+		case " $$missing " in *" $$pkg "*) ;; *) missing="$$missing $$pkg";; esac; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "deps: installing$$missing"; \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends$$missing; \
+		else \
+			echo "deps: missing Debian packages. Run:"; \
+			echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends$$missing"; \
+			exit 1; \
+		fi; \
+	fi
+	@$(MAKE) --no-print-directory browser-deps
+
+## browser-deps: the node modules of the browser tests (playwright-core only; it
+## drives Debian's chromium and never downloads a browser)
+browser-deps:
+	@for d in hls/browsertest web/test; do \
+		if [ -f $$d/package.json ] && [ ! -d $$d/node_modules ]; then \
+			echo "deps: npm ci in $$d"; \
+			(cd $$d && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
+		fi; \
+	done
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mps
+
+## run: build and run the server on the default config (configs/mps.yaml)
+run: deps build
+	./$(BIN) serve -c configs/mps.yaml
+
+## test: lint, then every test with the race detector
+test: deps lint
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+lint: fmt-check vet staticcheck
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	@[ -x $(GOBIN)/staticcheck ] || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(GOBIN)/staticcheck ./...
+
+## bench: the benchmarks (figures depend on the machine: note it with them)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin

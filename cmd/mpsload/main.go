@@ -1,0 +1,141 @@
+// Command mpsload puts a running MPS server under a publish/play load made of
+// real ffmpeg clients and reports the server's CPU use, read from /proc, so
+// capacity figures come from the same clients users run.
+//
+//	mpsload -pid $(pidof mps) -publishers 10 -readers 2 -duration 30s
+//
+// Each publisher loops a sample file in real time (-re -c copy) to its own
+// path; each reader copies its path to the null muxer. Protocols: rtmp, rtsp,
+// srt for publishing and reading (-pub, -read; -read takes a comma list that
+// is spread over the readers of each path).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+func main() {
+	pid := flag.Int("pid", 0, "server process id to measure (required)")
+	host := flag.String("host", "127.0.0.1", "server host")
+	file := flag.String("file", "testdata/h264_aac_1s_gop.mp4", "media file each publisher loops")
+	pubs := flag.Int("publishers", 10, "number of publishers (one path each)")
+	readers := flag.Int("readers", 2, "readers per path")
+	pubProto := flag.String("pub", "rtmp", "publish protocol: rtmp, rtsp or srt")
+	readProto := flag.String("read", "rtmp", "comma list of read protocols, spread over each path's readers")
+	dur := flag.Duration("duration", 30*time.Second, "measurement duration (after a 5 s warm-up)")
+	rtmpPort := flag.Int("rtmp-port", 1935, "RTMP port")
+	rtspPort := flag.Int("rtsp-port", 8554, "RTSP port")
+	srtPort := flag.Int("srt-port", 8890, "SRT port")
+	flag.Parse()
+	if *pid == 0 {
+		fmt.Fprintln(os.Stderr, "mpsload: -pid is required")
+		os.Exit(2)
+	}
+	u := urls{host: *host, rtmp: *rtmpPort, rtsp: *rtspPort, srt: *srtPort}
+	ctx, cancel := context.WithTimeout(context.Background(), *dur+20*time.Second)
+	defer cancel()
+
+	var wg sync.WaitGroup
+	start := func(args []string) {
+		cmd := exec.CommandContext(ctx, "ffmpeg", append([]string{"-nostdin", "-hide_banner", "-loglevel", "error"}, args...)...)
+		cmd.WaitDelay = time.Second
+		if err := cmd.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, "mpsload: ffmpeg:", err)
+			os.Exit(1)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = cmd.Wait() }()
+	}
+	for i := 0; i < *pubs; i++ {
+		start(append([]string{"-re", "-stream_loop", "-1", "-i", *file, "-c", "copy"}, u.publish(*pubProto, fmt.Sprintf("load/s%d", i))...))
+	}
+	time.Sleep(2 * time.Second)
+	rp := strings.Split(*readProto, ",")
+	for i := 0; i < *pubs; i++ {
+		for j := 0; j < *readers; j++ {
+			start(append(u.read(rp[j%len(rp)], fmt.Sprintf("load/s%d", i)), "-c", "copy", "-f", "null", "-"))
+		}
+	}
+	time.Sleep(5 * time.Second)
+	t0, c0, err := cpuTicks(*pid)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mpsload:", err)
+		os.Exit(1)
+	}
+	time.Sleep(*dur)
+	t1, c1, err := cpuTicks(*pid)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mpsload:", err)
+		os.Exit(1)
+	}
+	rss, _ := rssKiB(*pid)
+	const hz = 100.0 // USER_HZ on Linux
+	cpu := float64(c1-c0) / hz / t1.Sub(t0).Seconds()
+	fmt.Printf("publishers=%d (%s) readers/path=%d (%s) duration=%s server_cpu=%.1f%% of one core rss=%d MiB\n",
+		*pubs, *pubProto, *readers, *readProto, dur, cpu*100, rss/1024)
+	cancel()
+	wg.Wait()
+}
+
+type urls struct {
+	host            string
+	rtmp, rtsp, srt int
+}
+
+func (u urls) publish(proto, path string) []string {
+	switch proto {
+	case "rtsp":
+		return []string{"-f", "rtsp", "-rtsp_transport", "tcp", fmt.Sprintf("rtsp://%s:%d/%s", u.host, u.rtsp, path)}
+	case "srt":
+		return []string{"-f", "mpegts", fmt.Sprintf("srt://%s:%d?streamid=publish:%s&pkt_size=1316", u.host, u.srt, path)}
+	default:
+		return []string{"-f", "flv", fmt.Sprintf("rtmp://%s:%d/%s", u.host, u.rtmp, path)}
+	}
+}
+
+func (u urls) read(proto, path string) []string {
+	switch proto {
+	case "rtsp":
+		return []string{"-rtsp_transport", "tcp", "-i", fmt.Sprintf("rtsp://%s:%d/%s", u.host, u.rtsp, path)}
+	case "srt":
+		return []string{"-i", fmt.Sprintf("srt://%s:%d?streamid=read:%s", u.host, u.srt, path)}
+	default:
+		return []string{"-i", fmt.Sprintf("rtmp://%s:%d/%s", u.host, u.rtmp, path)}
+	}
+}
+
+// cpuTicks returns the time and utime+stime of pid in clock ticks.
+func cpuTicks(pid int) (time.Time, uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return time.Time{}, 0, fmt.Errorf("read /proc stat: %w", err)
+	}
+	s := string(b)
+	// fields after the command name, which is in parentheses and may hold spaces
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	ut, _ := strconv.ParseUint(f[11], 10, 64)
+	st, _ := strconv.ParseUint(f[12], 10, 64)
+	return time.Now(), ut + st, nil
+}
+
+func rssKiB(pid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			f := strings.Fields(l)
+			return strconv.Atoi(f[1])
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS")
+}

@@ -1,0 +1,24 @@
+// Package recorder records live streams to disk as segment files, keeps an
+// index of what was recorded, enforces retention, and serves recordings back
+// over HTTP (segment lists, downloads, stitched time ranges, HLS VOD).
+//
+// Recording is the feature users trust with their only copy, so the design
+// puts not losing frames first. Each recording is a stream.Reader drained at
+// once by its own goroutine into a bounded in-memory queue; a separate writer
+// goroutine turns the queue into files. A slow disk therefore fills the
+// queue rather than making the recorder fall behind the ring, and it never
+// slows the publisher or the players. Only when the queue overflows are
+// units dropped: the segment is closed with a record.error event, the loss is
+// counted in Stats, and recording resumes at the next keyframe.
+//
+// Segments are fragmented MP4 (an init block, then one moof+mdat per part of
+// PartDuration, each written with its own write call) or MPEG-TS flushed at
+// the same cadence, so a crash loses at most about one part. A segment is cut
+// on the first keyframe after SegmentDuration, so every segment starts with
+// a decodable picture and the segments of a session concatenate into the
+// whole stream without gap or overlap.
+//
+// A disk that is full or unwritable stops the recording with an event while
+// the stream goes on; the writer retries with backoff at keyframes and
+// resumes by itself when the directory can be written again.
+package recorder

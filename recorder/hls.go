@@ -1,0 +1,107 @@
+package recorder
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"mps/server/stream"
+)
+
+// HLSHandler serves recordings as HLS VOD; mount it at HLSPrefix without
+// stripping the prefix:
+//
+//	GET /hls/recordings/{path}/index.m3u8?start=&end=   VOD playlist
+//	GET /hls/recordings/{path}/{segment}                the segment file (ranges)
+//
+// Every recorded segment is a whole file: an fMP4 one carries its own init
+// block, which the playlist names in EXT-X-MAP with a byte range, and its
+// media as the range after it. The fMP4 segments of one recording session
+// share a timeline; a gap between sessions, and every MPEG-TS boundary
+// (each TS segment restarts its clock), is marked as a discontinuity.
+func (m *Manager) HLSHandler() http.Handler { return http.HandlerFunc(m.serveHLS) }
+
+func (m *Manager) serveHLS(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed(w, "GET, HEAD")
+		return
+	}
+	rest, ok := strings.CutPrefix(r.URL.Path, HLSPrefix)
+	i := strings.LastIndex(rest, "/")
+	if !ok || i < 0 {
+		httpError(w, http.StatusNotFound, "not found")
+		return
+	}
+	path, file := rest[:i], rest[i+1:]
+	if err := stream.ValidPath(path); err != nil {
+		httpError(w, http.StatusBadRequest, "invalid path: "+err.Error())
+		return
+	}
+	if file == "index.m3u8" {
+		m.servePlaylist(w, r, path)
+		return
+	}
+	if _, _, ok := m.tpl.parseFile(file); !ok {
+		httpError(w, http.StatusBadRequest, "invalid segment name")
+		return
+	}
+	m.serveSegmentFile(w, r, path, file)
+}
+
+func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path string) {
+	start, err := parseTimeParam(r, "start")
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	end, err := parseTimeParam(r, "end")
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	var segs []Segment
+	for _, s := range m.ix.list(path, start, end) {
+		if s.Duration <= 0 || (s.Format == FormatFMP4 && s.initSize <= 0) {
+			continue // nothing playable flushed yet
+		}
+		segs = append(segs, s)
+	}
+	if len(segs) == 0 {
+		httpError(w, http.StatusNotFound, "no recording in that range")
+		return
+	}
+	target := 1.0
+	for _, s := range segs {
+		target = math.Max(target, math.Ceil(s.Duration.Seconds()))
+	}
+	var b strings.Builder
+	version := 3
+	if segs[0].Format == FormatFMP4 {
+		version = 7
+	}
+	fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-TARGETDURATION:%d\n", version, int(target))
+	b.WriteString("#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-INDEPENDENT-SEGMENTS\n")
+	for i, s := range segs {
+		// Segments of one session continue each other's timestamps; a
+		// gap means a new session whose timestamps restart.
+		if i > 0 {
+			gap := s.Start.Sub(segs[i-1].End())
+			if s.Format == FormatMPEGTS || gap > 500*time.Millisecond || gap < -500*time.Millisecond {
+				b.WriteString("#EXT-X-DISCONTINUITY\n")
+			}
+		}
+		fmt.Fprintf(&b, "#EXT-X-PROGRAM-DATE-TIME:%s\n", s.Start.UTC().Format("2006-01-02T15:04:05.000Z07:00"))
+		if s.Format == FormatFMP4 {
+			fmt.Fprintf(&b, "#EXT-X-MAP:URI=%q,BYTERANGE=\"%d@0\"\n", s.Name, s.initSize)
+			fmt.Fprintf(&b, "#EXTINF:%.6f,\n#EXT-X-BYTERANGE:%d@%d\n%s\n", s.Duration.Seconds(), s.Size-s.initSize, s.initSize, s.Name)
+		} else {
+			fmt.Fprintf(&b, "#EXTINF:%.6f,\n%s\n", s.Duration.Seconds(), s.Name)
+		}
+	}
+	b.WriteString("#EXT-X-ENDLIST\n")
+	w.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
+	w.Header().Set("Cache-Control", "no-cache")
+	http.ServeContent(w, r, "index.m3u8", time.Time{}, strings.NewReader(b.String()))
+}

@@ -1,0 +1,228 @@
+package recorder
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"mps/server/stream"
+)
+
+// APIPrefix is where the server mounts Handler.
+const APIPrefix = "/api/v1/recordings"
+
+// HLSPrefix is where the server mounts HLSHandler.
+const HLSPrefix = "/hls/recordings/"
+
+// Handler serves the recordings API; mount it at APIPrefix and
+// APIPrefix+"/" without stripping the prefix:
+//
+//	GET    /api/v1/recordings                              paths and their state
+//	GET    /api/v1/recordings/{path}                       one path's state
+//	POST   /api/v1/recordings/{path}/start | /stop         runtime override
+//	GET    /api/v1/recordings/{path}/segments?start=&end=  segment list
+//	GET    /api/v1/recordings/{path}/segments/{name}       download a segment
+//	DELETE /api/v1/recordings/{path}/segments/{name}       delete a segment
+//	GET    /api/v1/recordings/{path}/get?start=&duration=&format=mp4|fmp4
+//
+// Path names are checked like stream paths, and only files the index knows
+// are ever opened, so no request reaches outside the recordings root.
+func (m *Manager) Handler() http.Handler { return http.HandlerFunc(m.serveAPI) }
+
+func (m *Manager) serveAPI(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, APIPrefix)
+	if !ok {
+		httpError(w, http.StatusNotFound, "not found")
+		return
+	}
+	rest = strings.TrimPrefix(rest, "/")
+	if rest == "" {
+		if r.Method != http.MethodGet {
+			methodNotAllowed(w, "GET")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"items": m.List()})
+		return
+	}
+	path, action, name := splitAPIPath(rest)
+	if err := stream.ValidPath(path); err != nil {
+		httpError(w, http.StatusBadRequest, "invalid path: "+err.Error())
+		return
+	}
+	switch action {
+	case "":
+		if r.Method != http.MethodGet {
+			methodNotAllowed(w, "GET")
+			return
+		}
+		writeJSON(w, http.StatusOK, m.Stats(path))
+	case "start", "stop":
+		if r.Method != http.MethodPost {
+			methodNotAllowed(w, "POST")
+			return
+		}
+		if action == "start" {
+			_ = m.Start(path)
+		} else {
+			_ = m.Stop(path)
+		}
+		writeJSON(w, http.StatusOK, m.Stats(path))
+	case "segments":
+		if r.Method != http.MethodGet {
+			methodNotAllowed(w, "GET")
+			return
+		}
+		m.serveSegmentList(w, r, path)
+	case "segment":
+		m.serveSegment(w, r, path, name)
+	case "get":
+		if r.Method != http.MethodGet {
+			methodNotAllowed(w, "GET")
+			return
+		}
+		m.servePlayback(w, r, path)
+	default:
+		httpError(w, http.StatusNotFound, "not found")
+	}
+}
+
+// splitAPIPath splits "live/cam1/segments/NAME" into the stream path, the
+// action and the segment name. Stream paths may contain slashes and even
+// elements called "segments", so the action is read from the end.
+func splitAPIPath(rest string) (path, action, name string) {
+	rest = strings.TrimSuffix(rest, "/")
+	if i := strings.LastIndex(rest, "/segments/"); i >= 0 {
+		if n := rest[i+len("/segments/"):]; n != "" && !strings.Contains(n, "/") {
+			return rest[:i], "segment", n
+		}
+	}
+	for _, a := range []string{"start", "stop", "segments", "get"} {
+		if p, ok := strings.CutSuffix(rest, "/"+a); ok {
+			return p, a, ""
+		}
+	}
+	return rest, "", ""
+}
+
+// segmentJSON is a segment as the API shows it.
+type segmentJSON struct {
+	Name      string    `json:"name"`
+	Start     time.Time `json:"start"`
+	Duration  float64   `json:"duration"`
+	Size      int64     `json:"size"`
+	Format    string    `json:"format"`
+	Recording bool      `json:"recording"`
+	URL       string    `json:"url"`
+}
+
+func (m *Manager) serveSegmentList(w http.ResponseWriter, r *http.Request, path string) {
+	start, err := parseTimeParam(r, "start")
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	end, err := parseTimeParam(r, "end")
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	segs := m.ix.list(path, start, end)
+	out := make([]segmentJSON, len(segs))
+	for i, s := range segs {
+		out[i] = segmentJSON{
+			Name: s.Name, Start: s.Start, Duration: s.Duration.Seconds(), Size: s.Size,
+			Format: s.Format, Recording: s.Recording,
+			URL: APIPrefix + "/" + path + "/segments/" + s.Name,
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"path": path, "items": out})
+}
+
+// serveSegment downloads (GET, with ranges) or deletes one segment.
+func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, path, name string) {
+	if _, _, ok := m.tpl.parseFile(name); !ok {
+		httpError(w, http.StatusBadRequest, "invalid segment name")
+		return
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		m.serveSegmentFile(w, r, path, name)
+	case http.MethodDelete:
+		switch err := m.DeleteSegment(path, name); {
+		case errors.Is(err, ErrSegmentNotFound):
+			httpError(w, http.StatusNotFound, err.Error())
+		case errors.Is(err, ErrSegmentBusy):
+			httpError(w, http.StatusConflict, err.Error())
+		case err != nil:
+			httpError(w, http.StatusInternalServerError, err.Error())
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	default:
+		methodNotAllowed(w, "GET, HEAD, DELETE")
+	}
+}
+
+func (m *Manager) serveSegmentFile(w http.ResponseWriter, r *http.Request, path, name string) {
+	seg, ok := m.ix.find(path, name)
+	if !ok {
+		httpError(w, http.StatusNotFound, ErrSegmentNotFound.Error())
+		return
+	}
+	m.ix.mu.RLock()
+	s := *seg
+	m.ix.mu.RUnlock()
+	f, err := os.Open(s.file)
+	if err != nil {
+		httpError(w, http.StatusNotFound, ErrSegmentNotFound.Error())
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", contentType(s.Format))
+	// A segment being written is served as far as it has been flushed.
+	http.ServeContent(w, r, "", s.Start, &sizedReader{f: f, size: s.Size})
+}
+
+func contentType(format string) string {
+	if format == FormatMPEGTS {
+		return "video/mp2t"
+	}
+	return "video/mp4"
+}
+
+// parseTimeParam reads an RFC 3339 time (or Unix seconds) query parameter;
+// absent gives the zero time.
+func parseTimeParam(r *http.Request, key string) (time.Time, error) {
+	v := r.URL.Query().Get(key)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		return time.Unix(0, int64(f*1e9)), nil
+	}
+	return time.Time{}, errors.New(key + ": want an RFC 3339 time or Unix seconds")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func httpError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow string) {
+	w.Header().Set("Allow", allow)
+	httpError(w, http.StatusMethodNotAllowed, "method not allowed")
+}

@@ -1,0 +1,42 @@
+package server
+
+import (
+	"mps/recorder"
+	"mps/server/pathmgr"
+)
+
+// policyFunc adapts the config's path rules to what the path manager needs.
+// It reads the config at call time, so a reload applies to the next client.
+func (s *Server) policyFunc() pathmgr.PolicyFunc {
+	return func(path string) pathmgr.Policy {
+		cfg := s.Config()
+		r := cfg.Rule(path)
+		return pathmgr.Policy{
+			OverridePublisher: r.OverridePublisher,
+			PublishUser:       r.PublishUser,
+			PublishPass:       r.PublishPass,
+			ReadUser:          r.ReadUser,
+			ReadPass:          r.ReadPass,
+			RingSize:          cfg.Stream.RingSize,
+			Source:            r.Source,
+			SourceOnDemand:    r.SourceOnDemand,
+			SourceCloseAfter:  r.SourceOnDemandCloseAfter.D(),
+			SourceRetry:       r.SourceRetry.D(),
+		}
+	}
+}
+
+// recordRule maps a path's effective record settings to the recorder's rule.
+func (s *Server) recordRule(path string) recorder.Rule {
+	r := s.Config().Rule(path).Record
+	return recorder.Rule{
+		Enabled:         r.Enabled,
+		Format:          r.Format,
+		SegmentDuration: r.SegmentDuration.D(),
+		PartDuration:    r.PartDuration.D(),
+		DeleteAfter:     r.DeleteAfter.D(),
+		MaxBytes:        int64(r.MaxBytes),
+		QueueBytes:      int64(r.QueueBytes),
+		Tracks:          r.Tracks,
+	}
+}

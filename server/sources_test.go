@@ -1,0 +1,140 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"mps/server/config"
+)
+
+// probeFrames decodes up to n video frames of url with ffprobe and returns
+// codec, width, height and the number of frames decoded.
+func probeFrames(t testing.TB, ctx context.Context, url string, n int, extra ...string) (codec string, w, h, frames int) {
+	t.Helper()
+	args := append([]string{"-v", "error"}, extra...)
+	args = append(args, "-select_streams", "v:0", "-count_frames", "-read_intervals", "%+#"+itoa(n),
+		"-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "json", url)
+	out, err := exec.CommandContext(ctx, "ffprobe", args...).Output()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v", url, err)
+	}
+	var res struct {
+		Streams []struct {
+			CodecName    string `json:"codec_name"`
+			Width        int    `json:"width"`
+			Height       int    `json:"height"`
+			NbReadFrames string `json:"nb_read_frames"`
+		}
+	}
+	if err := json.Unmarshal(out, &res); err != nil || len(res.Streams) == 0 {
+		t.Fatalf("ffprobe %s: %q: %v", url, out, err)
+	}
+	s := res.Streams[0]
+	return s.CodecName, s.Width, s.Height, atoi(s.NbReadFrames)
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+func atoi(s string) int {
+	var n int
+	_ = json.Unmarshal([]byte(s), &n)
+	return n
+}
+
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestOriginEdgeOnDemandPull runs an origin and an edge server. The edge's
+// path pulls from the origin over RTSP only while someone reads it: an
+// ffmpeg reader on the edge gets frames, and the pull stops after the idle
+// timeout once the reader has gone.
+func TestOriginEdgeOnDemandPull(t *testing.T) {
+	needFFmpeg(t)
+	ocfg := testConfig(t)
+	ocfg.RTSP.Enabled = true
+	ocfg.RTSP.Address = "127.0.0.1:0"
+	ocfg.RTSP.UDPRTPAddress, ocfg.RTSP.UDPRTCPAddress = "", ""
+	ocfg.RTSP.Transports = []string{config.TransportTCP}
+	origin := startServer(t, ocfg)
+
+	ecfg := testConfig(t)
+	ecfg.Paths = []config.PathRule{{
+		Name: "live/cam", Source: "rtsp://" + origin.RTSPAddr() + "/live/cam", SourceOnDemand: true,
+		SourceOnDemandCloseAfter: config.Duration(2 * time.Second), SourceRetry: config.Duration(500 * time.Millisecond),
+	}}
+	edge := startServer(t, ecfg)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	publishRTMP(t, ctx, testdata(t, "h264_aac_1s_gop.mp4"), "rtmp://"+origin.RTMPAddr()+"/live/cam", true)
+	waitFor(t, 10*time.Second, "origin stream", func() bool { return origin.Paths().Get("live/cam") != nil })
+	if edge.Paths().Get("live/cam") != nil {
+		t.Fatal("edge pulled before any reader asked")
+	}
+
+	codec, w, h, frames := probeFrames(t, ctx, "rtmp://"+edge.RTMPAddr()+"/live/cam", 45)
+	if codec != "h264" || w != 320 || h != 240 || frames < 40 {
+		t.Fatalf("edge reader got %s %dx%d %d frames, want h264 320x240 >= 40 frames", codec, w, h, frames)
+	}
+	src := edge.Paths().Sources()
+	if len(src) != 1 || src[0].State != "running" || !src[0].OnDemand {
+		t.Fatalf("edge source state %+v", src)
+	}
+	// the reader has gone: the pull stops after close_after (2 s)
+	waitFor(t, 15*time.Second, "idle pull stopped", func() bool {
+		return edge.Paths().Get("live/cam") == nil && len(edge.Paths().Sources()) == 0
+	})
+	waitFor(t, 5*time.Second, "origin reader detached", func() bool {
+		st := origin.Paths().Get("live/cam")
+		return st != nil && len(st.Stats().PerReader) == 0
+	})
+}
+
+// TestForwardReconnects forwards a stream from server A to server B over
+// RTMP; a reader on B gets frames; when B restarts, A reconnects on its own.
+func TestForwardReconnects(t *testing.T) {
+	needFFmpeg(t)
+	bAddr := freeAddr(t)
+	bcfg := testConfig(t)
+	bcfg.RTMP.Address = bAddr
+	b := startServer(t, bcfg)
+
+	acfg := testConfig(t)
+	acfg.Paths = []config.PathRule{{Name: "live/fwd", Forward: []string{"rtmp://" + bAddr + "/live/fwd"}, SourceRetry: config.Duration(300 * time.Millisecond)}}
+	a := startServer(t, acfg)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	publishRTMP(t, ctx, testdata(t, "h264_aac_1s_gop.mp4"), "rtmp://"+a.RTMPAddr()+"/live/fwd", true)
+	waitFor(t, 15*time.Second, "forwarded stream on B", func() bool { return b.Paths().Get("live/fwd") != nil })
+	codec, w, h, frames := probeFrames(t, ctx, "rtmp://"+bAddr+"/live/fwd", 30)
+	if codec != "h264" || w != 320 || h != 240 || frames < 25 {
+		t.Fatalf("reader on B got %s %dx%d %d frames", codec, w, h, frames)
+	}
+
+	b.Close()
+	b2 := startServer(t, bcfg) // same address
+	waitFor(t, 20*time.Second, "A reconnected to restarted B", func() bool { return b2.Paths().Get("live/fwd") != nil })
+	codec, _, _, frames = probeFrames(t, ctx, "rtmp://"+bAddr+"/live/fwd", 30)
+	if codec != "h264" || frames < 25 {
+		t.Fatalf("reader on restarted B got %s %d frames", codec, frames)
+	}
+	if !strings.Contains(fetch(t, "http://"+a.HTTPAddr()+"/api/v1/streams/live/fwd"), `"rtmp"`) {
+		t.Fatal("A's stream not listed")
+	}
+}
