@@ -42,7 +42,10 @@ func newTagMuxer(tracks []*stream.Track) *tagMuxer {
 				m.video = t
 				m.vps, m.sps, m.pps = t.VPS, t.SPS, t.PPS
 			}
-		case stream.CodecAAC, stream.CodecPCMA, stream.CodecPCMU, stream.CodecOpus:
+		// Opus goes out only as Enhanced RTMP audio, which the players in
+		// use (ffmpeg 5, VLC, Flash-era hardware) cannot read: a stream with
+		// Opus audio is sent video-only rather than stalling them.
+		case stream.CodecAAC, stream.CodecPCMA, stream.CodecPCMU:
 			if m.audio == nil {
 				m.audio = t
 			}

@@ -30,6 +30,11 @@ func (h *serverConn) play(sid uint32, req stream.Request, s *stream.Stream) {
 	r := s.NewReader(h.ctx, stream.ReaderOptions{Protocol: "rtmp"})
 	defer r.Close()
 	mux := newTagMuxer(s.Tracks())
+	for _, t := range s.Tracks() {
+		if t != mux.video && t != mux.audio {
+			h.log.Info("rtmp play: track not sent, RTMP players cannot carry it", "path", req.Path, "track", t.String())
+		}
+	}
 	if mux.empty() {
 		h.log.Warn("rtmp play: no track RTMP can carry", "path", req.Path)
 		if h.nc.lock(h.ctx) == nil {
