@@ -99,7 +99,7 @@ func (s *Server) Start() error {
 		if slices.Contains(cfg.RTSP.Transports, config.TransportUDP) {
 			rc.UDPRTPAddress, rc.UDPRTCPAddress = cfg.RTSP.UDPRTPAddress, cfg.RTSP.UDPRTCPAddress
 		}
-		s.rtsp = rtsp.New(rc, s.paths, s.log.With("component", "rtsp"))
+		s.rtsp = rtsp.New(rc, s.paths, s.log)
 		if err := s.startComponent("rtsp", s.rtsp); err != nil {
 			return err
 		}
@@ -130,7 +130,7 @@ func (s *Server) Start() error {
 		Dir:          cfg.DataPath(cfg.Record.Directory),
 		PathTemplate: cfg.Record.Path,
 		Rule:         s.recordRule,
-	}, s.bus, s.log.With("component", "recorder"))
+	}, s.bus, s.log)
 	if err != nil {
 		s.Close()
 		return fmt.Errorf("recorder: %w", err)
