@@ -7,6 +7,7 @@ import (
 
 	"mps/protocols/webrtc"
 	"mps/recorder"
+	"mps/web"
 )
 
 // routes builds the HTTP handler shared by the API, metrics, HLS, WebRTC
@@ -20,6 +21,7 @@ func (s *Server) routes() http.Handler {
 	if s.wrtc != nil {
 		mux.Handle(webrtc.URLPrefix, s.wrtc.Handler())
 	}
+	mux.Handle("/", web.Handler())
 	if s.Config().API.Enabled {
 		mux.HandleFunc("GET /api/v1/streams", s.apiListStreams)
 		mux.HandleFunc("GET /api/v1/streams/{path...}", s.apiGetStream)
