@@ -21,6 +21,9 @@ func (s *Server) routes() http.Handler {
 	if s.wrtc != nil {
 		mux.Handle(webrtc.URLPrefix, s.wrtc.Handler())
 	}
+	if s.hls != nil {
+		mux.Handle("/hls/", s.hls.Handler())
+	}
 	mux.Handle("/", web.Handler())
 	if s.Config().API.Enabled {
 		mux.HandleFunc("GET /api/v1/streams", s.apiListStreams)

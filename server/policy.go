@@ -1,6 +1,7 @@
 package server
 
 import (
+	"mps/hls"
 	"mps/recorder"
 	"mps/server/pathmgr"
 )
@@ -38,5 +39,24 @@ func (s *Server) recordRule(path string) recorder.Rule {
 		MaxBytes:        int64(r.MaxBytes),
 		QueueBytes:      int64(r.QueueBytes),
 		Tracks:          r.Tracks,
+	}
+}
+
+// hlsRule maps a path's effective hls settings to the packager's.
+func (s *Server) hlsRule(path string) hls.PathConfig {
+	cfg := s.Config()
+	r := cfg.Rule(path)
+	h := r.HLS
+	return hls.PathConfig{
+		Variant:         hls.Variant(h.Variant),
+		SegmentDuration: h.SegmentDuration.D(),
+		PartDuration:    h.PartDuration.D(),
+		SegmentCount:    h.SegmentCount,
+		AlwaysOn:        h.AlwaysOn,
+		CloseAfter:      h.CloseAfter.D(),
+		DVRWindow:       h.DVRWindow.D(),
+		Directory:       cfg.DataPath(h.Directory),
+		Ladder:          r.Ladder,
+		CORSOrigins:     cfg.HTTP.CORSOrigins,
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"mps/hls"
 	"mps/protocols/rtmp"
 	"mps/protocols/rtsp"
 	"mps/protocols/srt"
@@ -45,6 +46,7 @@ type Server struct {
 	srt  *srt.Server
 	wrtc *webrtc.Server
 	rec  *recorder.Manager
+	hls  *hls.Server
 
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -139,6 +141,11 @@ func (s *Server) Start() error {
 	s.paths.OnPublish(rec.StreamStarted)
 
 	if cfg.HTTP.Enabled {
+		s.hls = hls.New(hls.Config{Rule: s.hlsRule}, s.paths, s.log)
+		s.paths.OnPublish(s.hls.StreamStarted)
+	}
+
+	if cfg.HTTP.Enabled {
 		ln, err := net.Listen("tcp", cfg.HTTP.Address)
 		if err != nil {
 			s.Close()
@@ -222,6 +229,9 @@ func (s *Server) Close() {
 		s.paths.Close()
 		if s.rec != nil {
 			s.rec.Close()
+		}
+		if s.hls != nil {
+			s.hls.Close()
 		}
 		s.wg.Wait()
 	})

@@ -224,6 +224,8 @@ func (in *ingest) videoFrame(ctx context.Context, ts uint32, t videoTag) error {
 	if key && len(in.paramSets) > 0 {
 		payload = append(append([][]byte(nil), in.paramSets...), payload...)
 		in.paramSets = nil
+	} else if key {
+		payload = in.video.WithParams(payload) // every keyframe decodable on its own
 	}
 	dts := ms(int64(ts))
 	return in.write(ctx, &stream.Unit{

@@ -6,8 +6,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
 
 	"mps/server/stream"
@@ -102,12 +100,12 @@ func (m *Muxer) WriteUnit(u *stream.Unit) error {
 	switch u.Track.Codec {
 	case stream.CodecH264:
 		if u.Key {
-			payload = withParams(payload, u.Track, false)
+			payload = u.Track.WithParams(payload)
 		}
 		err = m.w.WriteH264(mt, pts, dts, payload)
 	case stream.CodecH265:
 		if u.Key {
-			payload = withParams(payload, u.Track, true)
+			payload = u.Track.WithParams(payload)
 		}
 		err = m.w.WriteH265(mt, pts, dts, payload)
 	case stream.CodecAAC:
@@ -123,40 +121,6 @@ func (m *Muxer) WriteUnit(u *stream.Unit) error {
 	return nil
 }
 
-// withParams returns au with the track's parameter sets in front (after a
-// leading access unit delimiter) unless au already has an SPS and a PPS.
-func withParams(au [][]byte, t *stream.Track, hevc bool) [][]byte {
-	var hasSPS, hasPPS, hasAUD bool
-	for i, n := range au {
-		var typ int
-		if hevc {
-			typ = int(h265.NALUType((n[0] >> 1) & 0x3f))
-			hasSPS = hasSPS || typ == int(h265.NALUType_SPS_NUT)
-			hasPPS = hasPPS || typ == int(h265.NALUType_PPS_NUT)
-			hasAUD = hasAUD || (i == 0 && typ == int(h265.NALUType_AUD_NUT))
-		} else {
-			typ = int(h264.NALUType(n[0] & 0x1f))
-			hasSPS = hasSPS || typ == int(h264.NALUTypeSPS)
-			hasPPS = hasPPS || typ == int(h264.NALUTypePPS)
-			hasAUD = hasAUD || (i == 0 && typ == int(h264.NALUTypeAccessUnitDelimiter))
-		}
-	}
-	if (hasSPS && hasPPS) || len(t.SPS) == 0 || len(t.PPS) == 0 {
-		return au
-	}
-	params := make([][]byte, 0, 3)
-	if hevc && len(t.VPS) > 0 {
-		params = append(params, t.VPS)
-	}
-	params = append(params, t.SPS, t.PPS)
-	out := make([][]byte, 0, len(au)+len(params))
-	if hasAUD {
-		out = append(out, au[0])
-		au = au[1:]
-	}
-	out = append(out, params...)
-	return append(out, au...)
-}
 
 // nonEmpty returns p without empty entries, copying only when needed so
 // that the shared unit is never modified.

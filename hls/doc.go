@@ -1,0 +1,19 @@
+// Package hls packages live streams as HLS for browsers and set-top players:
+// Low-Latency HLS (fMP4/CMAF parts, blocking playlist reload, preload hints,
+// rendition reports), plain fMP4 HLS and MPEG-TS HLS, a multivariant
+// playlist across the renditions of an ABR ladder, a DVR window on disk and
+// VOD playlists for files.
+//
+// One muxer per path is a stream.Reader on the path's ring: it cuts the
+// units into parts and segments on keyframes and keeps them in memory (or,
+// for a DVR window, on disk). Muxers start when a stream is published
+// (always-on paths) or at the first HTTP request, and stop after an idle
+// period, so a path nobody watches costs nothing.
+//
+// The media playlists are written here rather than by gohlslib's Muxer
+// because the packager needs things that muxer does not do: rendition
+// reports across sibling paths of a ladder, a time-out on blocking reloads,
+// ENDLIST when a file ends, and a DVR window whose length is set in time.
+// gohlslib's playlist package is used to marshal the playlists, and
+// mediacommon's fMP4 and MPEG-TS writers produce the media.
+package hls

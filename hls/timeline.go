@@ -1,0 +1,258 @@
+package hls
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+// part is one LL-HLS partial segment: a moof+mdat pair.
+type part struct {
+	dur         time.Duration
+	independent bool
+	data        []byte // nil once dropped from memory (old DVR segments)
+}
+
+// segment is one complete (or, for cur, growing) media segment.
+type segment struct {
+	msn   uint64
+	rel   time.Duration // media time of the start, from the muxer's origin
+	dur   time.Duration
+	parts []*part // fMP4 only
+	data  []byte  // whole segment in memory; nil when only on disk
+	file  string  // on disk (DVR), "" if not
+	size  int64
+	// frames counts video samples, for FRAME-RATE.
+	frames int
+}
+
+// timeline is the shared state of one muxer: what the segmenter produced
+// and what HTTP requests read. Every field is guarded by mu; notify is
+// closed and replaced on each change so waiters can select on it.
+type timeline struct {
+	mu     sync.Mutex
+	notify chan struct{}
+
+	init     []byte     // fMP4 init segment
+	segments []*segment // complete segments in the window, oldest first
+	cur      *segment   // segment being built (parts so far), nil before start
+	nextMSN  uint64     // msn of the next segment to start
+	ended    bool       // the stream ended; the playlist is final
+	closed   bool       // the muxer stopped; nothing more will come
+
+	// targetDur only grows, so EXT-X-TARGETDURATION never shrinks.
+	targetDur int
+	// partTarget only grows from the configured part duration.
+	partTarget time.Duration
+	version    uint64
+	// origin is the wall-clock time of media time zero; segment dates are
+	// origin + rel, so they stay consistent with the durations.
+	origin time.Time
+
+	keep     int // complete segments to keep; 0 keeps all (VOD)
+	partKeep int // newest complete segments whose parts stay listed
+	dvrDir   string
+	onEvict  func(*segment)
+	// firstSeen is closed once startAfter segments are complete (or the
+	// stream ended): the first playlist request waits for it.
+	firstSeen  chan struct{}
+	hasFirst   bool
+	startAfter int
+}
+
+func newTimeline(keep, partKeep, startAfter int, partTarget time.Duration, dvrDir string) *timeline {
+	return &timeline{
+		startAfter: startAfter,
+		notify:     make(chan struct{}),
+		keep:       keep,
+		partKeep:   partKeep,
+		partTarget: partTarget,
+		dvrDir:     dvrDir,
+		firstSeen:  make(chan struct{}),
+	}
+}
+
+// changed wakes every waiter; mu must be held.
+func (t *timeline) changed() {
+	t.version++
+	close(t.notify)
+	t.notify = make(chan struct{})
+}
+
+func (t *timeline) setInit(b []byte) {
+	t.mu.Lock()
+	t.init = b
+	t.changed()
+	t.mu.Unlock()
+}
+
+// startSegment opens a new segment at media time rel; origin is the
+// current wall-clock time of media time zero.
+func (t *timeline) startSegment(rel time.Duration, origin time.Time) {
+	t.mu.Lock()
+	t.origin = origin
+	t.cur = &segment{msn: t.nextMSN, rel: rel}
+	t.nextMSN++
+	t.changed()
+	t.mu.Unlock()
+}
+
+// addPart appends a part to the current segment and publishes it.
+func (t *timeline) addPart(p *part, frames int) {
+	t.mu.Lock()
+	t.cur.parts = append(t.cur.parts, p)
+	t.cur.size += int64(len(p.data))
+	t.cur.frames += frames
+	if p.dur > t.partTarget+500*time.Microsecond {
+		t.partTarget = p.dur.Round(time.Millisecond)
+		if t.partTarget < p.dur {
+			t.partTarget += time.Millisecond
+		}
+	}
+	t.changed()
+	t.mu.Unlock()
+}
+
+// finishSegment closes the current segment. For fMP4 the data is the
+// concatenation of its parts; for MPEG-TS it is given. With a DVR
+// directory the segment is written to disk first.
+func (t *timeline) finishSegment(dur time.Duration, tsData []byte, frames int) error {
+	t.mu.Lock()
+	seg := t.cur
+	t.mu.Unlock()
+	if seg == nil {
+		return nil
+	}
+	data := tsData
+	if data == nil {
+		n := 0
+		for _, p := range seg.parts {
+			n += len(p.data)
+		}
+		data = make([]byte, 0, n)
+		for _, p := range seg.parts {
+			data = append(data, p.data...)
+		}
+	}
+	file := ""
+	var werr error
+	if t.dvrDir != "" {
+		file = segmentFile(t.dvrDir, seg.msn)
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			// Keep serving it from memory; the caller logs the error.
+			file = ""
+			werr = fmt.Errorf("write DVR segment %d: %w", seg.msn, err)
+		}
+	}
+
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	// Point the parts into the contiguous copy so the per-part buffers can
+	// be collected.
+	off := 0
+	for _, p := range seg.parts {
+		n := len(p.data)
+		p.data = data[off : off+n : off+n]
+		off += n
+	}
+	seg.data = data
+	seg.dur = dur
+	seg.file = file
+	seg.size = int64(len(data))
+	seg.frames += frames
+	t.segments = append(t.segments, seg)
+	t.cur = nil
+	if r := int(dur.Seconds() + 0.5); r > t.targetDur {
+		t.targetDur = r
+	}
+	if t.targetDur < 1 {
+		t.targetDur = 1
+	}
+	// Drop what left the window, and the in-memory copy of DVR segments
+	// that no longer need their parts listed.
+	if t.keep > 0 {
+		for len(t.segments) > t.keep {
+			old := t.segments[0]
+			t.segments[0] = nil
+			t.segments = t.segments[1:]
+			if t.onEvict != nil {
+				t.onEvict(old)
+			}
+		}
+	}
+	if n := len(t.segments) - t.partKeep - 1; n >= 0 && t.segments[n].file != "" {
+		s := t.segments[n]
+		s.data = nil
+		for _, p := range s.parts {
+			p.data = nil
+		}
+	}
+	if !t.hasFirst && len(t.segments) >= t.startAfter {
+		t.hasFirst = true
+		close(t.firstSeen)
+	}
+	t.changed()
+	return werr
+}
+
+// end marks the playlist final (a file finished).
+func (t *timeline) end() {
+	t.mu.Lock()
+	t.ended = true
+	if !t.hasFirst && len(t.segments) > 0 {
+		t.hasFirst = true
+		close(t.firstSeen)
+	}
+	t.changed()
+	t.mu.Unlock()
+}
+
+// close wakes every waiter for good.
+func (t *timeline) close() {
+	t.mu.Lock()
+	if !t.closed {
+		t.closed = true
+		t.changed()
+	}
+	t.mu.Unlock()
+}
+
+// find returns the complete segment msn, or nil.
+func (t *timeline) find(msn uint64) *segment {
+	if len(t.segments) == 0 {
+		return nil
+	}
+	first := t.segments[0].msn
+	if msn < first || msn-first >= uint64(len(t.segments)) {
+		return nil
+	}
+	return t.segments[msn-first]
+}
+
+// wait blocks until cond (called with mu held) holds, the muxer closes or
+// ctx/timeout ends. It reports whether cond held.
+func (t *timeline) wait(done <-chan struct{}, timeout time.Duration, cond func() bool) bool {
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		t.mu.Lock()
+		ok := cond()
+		ch := t.notify
+		closed := t.closed
+		t.mu.Unlock()
+		if ok {
+			return true
+		}
+		if closed {
+			return false
+		}
+		select {
+		case <-ch:
+		case <-done:
+			return false
+		case <-timer.C:
+			return false
+		}
+	}
+}
