@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"mps/hls"
 	"mps/protocols/rtmp"
 	"mps/protocols/rtsp"
 	"mps/protocols/srt"
@@ -28,6 +29,8 @@ func (s *Server) pull(ctx context.Context, rawURL, path string, hub stream.Hub) 
 		return rtsp.Pull(ctx, rawURL, hub, path, log)
 	case "srt":
 		return srt.Pull(ctx, rawURL, hub, path, log)
+	case "http", "https":
+		return hls.Pull(ctx, rawURL, hub, path, log)
 	default:
 		return fmt.Errorf("source URL scheme %q not supported", u.Scheme)
 	}

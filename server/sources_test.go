@@ -138,3 +138,41 @@ func TestForwardReconnects(t *testing.T) {
 		t.Fatal("A's stream not listed")
 	}
 }
+
+// TestHLSPullSource pulls an origin's HLS output (both the MPEG-TS and the
+// low-latency fMP4 variants) into an edge path that is always on, and reads
+// the edge over RTMP: an HLS source feeds every protocol.
+func TestHLSPullSource(t *testing.T) {
+	needFFmpeg(t)
+	ocfg := testConfig(t)
+	ts := "mpegts"
+	ocfg.Paths = []config.PathRule{{Name: "live/ts", HLS: &config.HLSOverride{Variant: &ts}}}
+	origin := startServer(t, ocfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	for _, p := range []string{"live/ts", "live/ll"} {
+		publishRTMP(t, ctx, testdata(t, "h264_aac_1s_gop.mp4"), "rtmp://"+origin.RTMPAddr()+"/"+p, true)
+	}
+	for _, p := range []string{"live/ts", "live/ll"} {
+		waitFor(t, 10*time.Second, "origin "+p, func() bool { return origin.Paths().Get(p) != nil })
+	}
+	ecfg := testConfig(t)
+	for _, p := range []string{"live/ts", "live/ll"} {
+		ecfg.Paths = append(ecfg.Paths, config.PathRule{Name: "edge/" + p, Source: "http://" + origin.HTTPAddr() + "/hls/" + p + "/index.m3u8",
+			SourceRetry: config.Duration(500 * time.Millisecond)})
+	}
+	edge := startServer(t, ecfg)
+	for _, p := range []string{"live/ts", "live/ll"} {
+		t.Run(p, func(t *testing.T) {
+			waitFor(t, 30*time.Second, "edge pulled "+p, func() bool { return edge.Paths().Get("edge/"+p) != nil })
+			st := edge.Paths().Get("edge/" + p)
+			if tr := st.Tracks(); len(tr) != 2 || tr[0].Codec != "h264" || tr[0].Width != 320 || tr[1].Codec != "aac" {
+				t.Fatalf("edge tracks %v", tr)
+			}
+			codec, w, h, frames := probeFrames(t, ctx, "rtmp://"+edge.RTMPAddr()+"/edge/"+p, 30)
+			if codec != "h264" || w != 320 || h != 240 || frames < 30 {
+				t.Fatalf("edge reader got %s %dx%d %d frames", codec, w, h, frames)
+			}
+		})
+	}
+}
