@@ -1,0 +1,218 @@
+package transcode
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"mps/server/stream"
+	"mps/transcode/watermark"
+)
+
+// ladderSource is what the argument builder needs to know of a source.
+type ladderSource struct {
+	// Width and Height of the source video (0 if unknown).
+	Width, Height int
+	// HasAudio tells whether an audio track is fed to ffmpeg.
+	HasAudio bool
+}
+
+// ladderPlan is an ffmpeg invocation for a ladder: its arguments, the
+// encoded rungs in output order (rung i is written to pipe:3+i) and the
+// pipe that carries -progress.
+type ladderPlan struct {
+	Args       []string
+	Rungs      []Rung
+	ProgressFD int
+}
+
+// firstOutputFD is the descriptor number of cmd.ExtraFiles[0] in ffmpeg.
+const firstOutputFD = 3
+
+// buildLadderArgs returns the ffmpeg arguments that decode the source
+// (MPEG-TS on stdin) once and encode every non-"source" rung through one
+// filter_complex: [optional ladder watermark] → split → per rung fps,
+// scale and watermark. Keyframes are forced at the same instants in every
+// rung (expr:gte(t,n_forced*GOP), scene-cut off, no B-frames) so players
+// can switch at any segment boundary.
+func buildLadderArgs(l Ladder, src ladderSource, marks func(string) (watermark.Template, bool)) (ladderPlan, error) {
+	var plan ladderPlan
+	for _, r := range l.Rungs {
+		if r.codec() != CodecSource {
+			plan.Rungs = append(plan.Rungs, r)
+		}
+	}
+	if len(plan.Rungs) == 0 {
+		return plan, fmt.Errorf("ladder %q has no encoded rung", l.Name)
+	}
+	gop := l.GOP
+	if gop <= 0 {
+		gop = DefaultGOP
+	}
+	plan.ProgressFD = firstOutputFD + len(plan.Rungs)
+
+	args := []string{"-hide_banner", "-nostats", "-loglevel", "warning",
+		"-progress", "pipe:" + strconv.Itoa(plan.ProgressFD), "-stats_period", "1",
+		"-fflags", "+genpts+discardcorrupt", "-probesize", "5000000", "-analyzeduration", "2000000",
+		"-f", "mpegts", "-i", "pipe:0"}
+	nextInput := 1
+	var chains []string
+	mark := func(name, in, out string, width int) (string, error) {
+		t, ok := lookupMark(marks, name)
+		if !ok {
+			return "", fmt.Errorf("watermark %q not found", name)
+		}
+		f, extra, err := watermark.Build(t, watermark.Placement{In: in, Out: out, InputIndex: nextInput, VideoWidth: width})
+		if err != nil {
+			return "", fmt.Errorf("watermark %q: %w", name, err)
+		}
+		if len(extra) > 0 {
+			args = append(args, extra...)
+			nextInput++
+		}
+		return f, nil
+	}
+
+	base := "0:v:0"
+	if l.Watermark != "" {
+		f, err := mark(l.Watermark, base, "wm", src.Width)
+		if err != nil {
+			return plan, err
+		}
+		chains = append(chains, f)
+		base = "wm"
+	}
+	n := len(plan.Rungs)
+	labels := make([]string, n)
+	if n == 1 {
+		labels[0] = base
+	} else {
+		var b strings.Builder
+		fmt.Fprintf(&b, "[%s]split=%d", base, n)
+		for i := range labels {
+			labels[i] = fmt.Sprintf("s%d", i)
+			fmt.Fprintf(&b, "[%s]", labels[i])
+		}
+		chains = append(chains, b.String())
+	}
+	outs := make([]string, n)
+	for i, r := range plan.Rungs {
+		var fl []string
+		if r.FPS > 0 {
+			fl = append(fl, "fps="+fmtFloat(r.FPS))
+		}
+		switch {
+		case r.Width == 0 && r.Height == 0:
+		case r.Width == 0:
+			fl = append(fl, fmt.Sprintf("scale=-2:%d", r.Height&^1))
+		case r.Height == 0:
+			fl = append(fl, fmt.Sprintf("scale=%d:-2", r.Width&^1))
+		default:
+			fl = append(fl, fmt.Sprintf("scale=%d:%d", r.Width&^1, r.Height&^1))
+		}
+		if len(fl) == 0 {
+			fl = append(fl, "null")
+		}
+		outs[i] = fmt.Sprintf("v%d", i)
+		scaled := outs[i]
+		if r.Watermark != "" {
+			scaled = fmt.Sprintf("r%d", i)
+		}
+		chains = append(chains, fmt.Sprintf("[%s]%s[%s]", labels[i], strings.Join(fl, ","), scaled))
+		if r.Watermark != "" {
+			w, _ := r.size(src.Width, src.Height)
+			f, err := mark(r.Watermark, scaled, outs[i], w)
+			if err != nil {
+				return plan, fmt.Errorf("rung %q: %w", r.Name, err)
+			}
+			chains = append(chains, f)
+		}
+	}
+	args = append(args, "-filter_complex", strings.Join(chains, ";"))
+
+	gopS := fmtFloat(gop.Seconds())
+	for i, r := range plan.Rungs {
+		args = append(args, "-map", "["+outs[i]+"]")
+		args = append(args, videoArgs(r, gop.Seconds())...)
+		args = append(args, "-force_key_frames", "expr:gte(t,n_forced*"+gopS+")")
+		args = append(args, audioArgs(r, src.HasAudio)...)
+		args = append(args, "-f", "mpegts", "-muxdelay", "0", "-muxpreload", "0", "-flush_packets", "1",
+			"pipe:"+strconv.Itoa(firstOutputFD+i))
+	}
+	plan.Args = args
+	return plan, nil
+}
+
+func lookupMark(marks func(string) (watermark.Template, bool), name string) (watermark.Template, bool) {
+	if marks == nil {
+		return watermark.Template{}, false
+	}
+	return marks(name)
+}
+
+func videoArgs(r Rung, gop float64) []string {
+	preset := r.Preset
+	if preset == "" {
+		preset = "veryfast"
+	}
+	// A keyint well above the GOP: the forced keyframes are the only ones.
+	keyint := strconv.Itoa(int(gop*120) + 1)
+	var a []string
+	if r.codec() == CodecH265 {
+		a = []string{"-c:v", "libx265", "-preset", preset, "-x265-params", "log-level=error:scenecut=0:bframes=0:keyint=" + keyint}
+	} else {
+		a = []string{"-c:v", "libx264", "-preset", preset, "-g", keyint, "-sc_threshold", "0", "-bf", "0"}
+	}
+	if r.Profile != "" {
+		a = append(a, "-profile:v", r.Profile)
+	}
+	if r.VideoBitrate > 0 {
+		max := r.MaxBitrate
+		if max == 0 {
+			max = r.VideoBitrate
+		}
+		a = append(a, "-b:v", strconv.Itoa(r.VideoBitrate), "-maxrate", strconv.Itoa(max), "-bufsize", strconv.Itoa(2*max))
+	} else {
+		a = append(a, "-crf", "23")
+	}
+	return append(a, "-forced-idr", "1", "-pix_fmt", "yuv420p")
+}
+
+func audioArgs(r Rung, hasAudio bool) []string {
+	if !hasAudio || r.AudioCodec == "none" {
+		return []string{"-an"}
+	}
+	a := []string{"-map", "0:a:0"}
+	switch r.AudioCodec {
+	case "aac":
+		a = append(a, "-c:a", "aac")
+	case "opus":
+		a = append(a, "-c:a", "libopus", "-ar", "48000")
+	default:
+		return append(a, "-c:a", "copy")
+	}
+	if r.AudioBitrate > 0 {
+		a = append(a, "-b:a", strconv.Itoa(r.AudioBitrate))
+	}
+	return a
+}
+
+func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// feedTracks picks what a ladder feeds ffmpeg: the first H.264/H.265 video
+// track and the first audio track MPEG-TS can carry.
+func feedTracks(tracks []*stream.Track) (video, audio *stream.Track) {
+	for _, t := range tracks {
+		switch t.Codec {
+		case stream.CodecH264, stream.CodecH265:
+			if video == nil {
+				video = t
+			}
+		case stream.CodecAAC, stream.CodecOpus, stream.CodecMP3:
+			if audio == nil && (t.Codec != stream.CodecAAC || len(t.AudioConfig) > 0) {
+				audio = t
+			}
+		}
+	}
+	return video, audio
+}

@@ -1,0 +1,228 @@
+package transcode
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"mps/server/events"
+	"mps/server/stream"
+	"mps/transcode/watermark"
+)
+
+// Event types published on the bus.
+const (
+	EventStarted         = "transcode.started"
+	EventStopped         = "transcode.stopped"
+	EventFailed          = "transcode.failed"
+	EventRefused         = "transcode.refused"
+	EventSnapshotCreated = "snapshot.created"
+)
+
+// Config is the transcoder's configuration, mapped from the server's YAML
+// by the caller. Lookups are functions so a config reload applies to the
+// next stream without restarting running ones.
+type Config struct {
+	// FFmpeg is the ffmpeg binary (default "ffmpeg" from PATH).
+	FFmpeg string
+	// MaxTranscoders caps concurrent ladders; 0 means no cap. Extra
+	// ladders are refused with a log line and a transcode.refused event.
+	MaxTranscoders int
+	// Ladder returns the ladder of a source path, if it has one.
+	Ladder func(path string) (Ladder, bool)
+	// Watermarks resolves the watermark names of ladders and rungs.
+	Watermarks func(name string) (watermark.Template, bool)
+	// RestartBackoff is the first delay before restarting a crashed
+	// ffmpeg (default 1 s); it doubles up to MaxBackoff and resets after
+	// a run that lasted longer than MaxBackoff.
+	RestartBackoff time.Duration
+	// MaxBackoff caps the restart delay (default 30 s).
+	MaxBackoff time.Duration
+
+	// Snapshot returns the snapshot rule of a path, if it has one.
+	Snapshot func(path string) (SnapshotRule, bool)
+	// Dir is the data directory; snapshots go to Dir/snapshots/PATH/.
+	Dir string
+
+	// OpusBitrate and AACBitrate are the audio transcoders' bitrates in
+	// bits/s (defaults 64000 and 128000).
+	OpusBitrate, AACBitrate int
+
+	// Events receives transcode.* and snapshot.created events (optional).
+	Events *events.Bus
+}
+
+// Manager starts, restarts and stops the ffmpeg processes of live paths:
+// ladders, snapshotters and audio transcoders. It is safe for concurrent
+// use.
+type Manager struct {
+	cfg Config
+	hub stream.Hub
+	log *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	closed  bool
+	ladders map[string]*ladderRun
+	outputs map[string]int // rung paths we publish: never a ladder source
+	snaps   map[string]*snapshotter
+	audio   map[audioKey]*audioFeed
+
+	refused, restarts, failures, snapshots atomic.Uint64
+}
+
+// New returns a manager; nothing runs until StreamStarted or Opus/AAC.
+func New(cfg Config, hub stream.Hub, log *slog.Logger) *Manager {
+	if cfg.FFmpeg == "" {
+		cfg.FFmpeg = "ffmpeg"
+	}
+	if cfg.RestartBackoff <= 0 {
+		cfg.RestartBackoff = time.Second
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 30 * time.Second
+	}
+	if cfg.OpusBitrate <= 0 {
+		cfg.OpusBitrate = 64000
+	}
+	if cfg.AACBitrate <= 0 {
+		cfg.AACBitrate = 128000
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	m := &Manager{
+		cfg: cfg, hub: hub, log: log.With("component", "transcode"),
+		ladders: make(map[string]*ladderRun),
+		outputs: make(map[string]int),
+		snaps:   make(map[string]*snapshotter),
+		audio:   make(map[audioKey]*audioFeed),
+	}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	return m
+}
+
+// StreamStarted starts what the configuration asks for on a newly
+// published stream: its ladder and its snapshotter. It never blocks, so
+// it can be a path manager OnPublish hook. Streams the manager publishes
+// itself (rungs) are ignored, so a ladder never feeds on its own output.
+func (m *Manager) StreamStarted(s *stream.Stream) {
+	path := s.Path()
+	m.mu.Lock()
+	own := m.outputs[path] > 0 || m.closed
+	m.mu.Unlock()
+	if own {
+		return
+	}
+	if m.cfg.Snapshot != nil {
+		if rule, ok := m.cfg.Snapshot(path); ok {
+			m.startSnapshotter(s, rule)
+		}
+	}
+	if m.cfg.Ladder != nil {
+		if l, ok := m.cfg.Ladder(path); ok {
+			m.startLadder(s, l)
+		}
+	}
+}
+
+// Status describes one running ladder for the API.
+type Status struct {
+	Path   string `json:"path"`
+	Ladder string `json:"ladder"`
+	// State is starting, running, restarting or stopping.
+	State string `json:"state"`
+	// Speed is ffmpeg's speed in × realtime: below 1 the ladder cannot
+	// keep up and its rungs stall.
+	Speed     float64   `json:"speed"`
+	FPS       float64   `json:"fps"`
+	Restarts  int       `json:"restarts"`
+	LastError string    `json:"last_error,omitempty"`
+	Started   time.Time `json:"started"`
+	// PID is the current ffmpeg process (0 between restarts).
+	PID int `json:"pid,omitempty"`
+	// Rungs are the paths the ladder publishes.
+	Rungs []string `json:"rungs"`
+}
+
+// List returns the running ladders, by path.
+func (m *Manager) List() []Status {
+	m.mu.Lock()
+	runs := make([]*ladderRun, 0, len(m.ladders))
+	for _, r := range m.ladders {
+		runs = append(runs, r)
+	}
+	m.mu.Unlock()
+	out := make([]Status, 0, len(runs))
+	for _, r := range runs {
+		out = append(out, r.status())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// Stats are cumulative counters and gauges for Prometheus.
+type Stats struct {
+	// Ladders is the number of running ladders; Snapshotters and
+	// AudioFeeds likewise.
+	Ladders, Snapshotters, AudioFeeds int
+	// Refused counts ladders refused by MaxTranscoders, Restarts ffmpeg
+	// restarts after a crash, Failures ladders that could not start.
+	Refused, Restarts, Failures uint64
+	// Snapshots counts JPEG files written.
+	Snapshots uint64
+}
+
+// Stats returns the manager's counters.
+func (m *Manager) Stats() Stats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return Stats{
+		Ladders: len(m.ladders), Snapshotters: len(m.snaps), AudioFeeds: len(m.audio),
+		Refused: m.refused.Load(), Restarts: m.restarts.Load(), Failures: m.failures.Load(),
+		Snapshots: m.snapshots.Load(),
+	}
+}
+
+// Close stops every ffmpeg the manager started and waits for them.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	m.closed = true
+	m.mu.Unlock()
+	m.cancel()
+	m.wg.Wait()
+}
+
+func (m *Manager) emit(typ, path string, data map[string]any) {
+	if m.cfg.Events != nil {
+		m.cfg.Events.Publish(events.Event{Type: typ, Path: path, Data: data})
+	}
+}
+
+// sleep waits d, reporting false if ctx or done ended first.
+func sleep(ctx context.Context, done <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+	case <-done:
+	}
+	return false
+}
+
+func isDone(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
