@@ -60,9 +60,9 @@ func (r *Reader) Read() (*Unit, error) {
 		}
 		var u *Unit
 		if head-r.cursor <= g.size() {
-			u = g.slots[r.cursor&g.mask].Load()
+			u = g.slots[r.cursor&g.mask].load(r.cursor)
 		}
-		if u == nil || u.seq != r.cursor {
+		if u == nil {
 			if err := r.overrun(head); err != nil {
 				return nil, err
 			}

@@ -7,11 +7,14 @@ import (
 
 // ring is a fixed-size, power-of-two array of unit pointers with one writer
 // and any number of readers, each holding its own cursor (a sequence number).
-// A slot holds the unit whose seq masks to it; a reader detects that its slot
-// was overwritten by comparing the unit's seq with its cursor, so reading
-// needs no lock. Locks are taken only to sleep and to wake sleepers.
+// A slot holds the unit whose seq masks to it, with that seq beside it under
+// a seqlock, so reading needs no lock and a reader detects that its slot was
+// overwritten by comparing the slot's seq with its cursor. Keeping the seq in
+// the slot, not the unit, lets one unit be written into several streams (a
+// derived stream shares the source's video units). Locks are taken only to
+// sleep and to wake sleepers.
 type ring struct {
-	slots []atomic.Pointer[Unit]
+	slots []slot
 	mask  uint64
 
 	head    atomic.Uint64 // seq of the next unit to write
@@ -31,7 +34,7 @@ func (g *ring) init(size int, mu *sync.Mutex) {
 	for n < size {
 		n <<= 1
 	}
-	g.slots = make([]atomic.Pointer[Unit], n)
+	g.slots = make([]slot, n)
 	g.mask = uint64(n - 1)
 	g.data = sync.NewCond(mu)
 	g.space = sync.NewCond(mu)
@@ -42,8 +45,7 @@ func (g *ring) size() uint64 { return g.mask + 1 }
 // push publishes u as the next unit. key marks a unit readers may start at.
 func (g *ring) push(u *Unit, key bool) {
 	seq := g.head.Load()
-	u.seq = seq
-	g.slots[seq&g.mask].Store(u)
+	g.slots[seq&g.mask].store(seq, u)
 	if key {
 		g.lastKey.Store(seq + 1)
 	}
@@ -67,4 +69,31 @@ func (g *ring) lastKeyInRing(head uint64) (uint64, bool) {
 		return 0, false
 	}
 	return k, true
+}
+
+// slot is one ring position: a unit and its sequence number, published as a
+// seqlock (seq is set to writing while the unit changes).
+type slot struct {
+	seq atomic.Uint64
+	u   atomic.Pointer[Unit]
+}
+
+const writing = ^uint64(0)
+
+func (s *slot) store(seq uint64, u *Unit) {
+	s.seq.Store(writing)
+	s.u.Store(u)
+	s.seq.Store(seq)
+}
+
+// load returns the unit if the slot still holds sequence number seq.
+func (s *slot) load(seq uint64) *Unit {
+	if s.seq.Load() != seq {
+		return nil
+	}
+	u := s.u.Load()
+	if s.seq.Load() != seq {
+		return nil
+	}
+	return u
 }

@@ -82,7 +82,9 @@ func New(path string, tracks []*Track, opts Options) *Stream {
 		done:    make(chan struct{}),
 	}
 	for i, t := range tracks {
-		t.ID = i
+		if t.ID != i { // a track shared with another stream keeps its index unwritten
+			t.ID = i
+		}
 		if t.IsVideo() {
 			s.hasVideo = true
 		}

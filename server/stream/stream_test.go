@@ -269,3 +269,39 @@ func TestReaderWithDoneContext(t *testing.T) {
 		t.Fatalf("read on reader with done ctx: %v", err)
 	}
 }
+
+// TestUnitSharedByTwoStreams writes the same units into two streams (as a
+// derived stream shares its source's video) and checks that both streams'
+// readers get every unit: a unit carries no per-stream state.
+func TestUnitSharedByTwoStreams(t *testing.T) {
+	v, _ := testTracks()
+	a := New("src", []*Track{v}, Options{RingSize: 16, Mode: Lossless})
+	b := New("derived", []*Track{v}, Options{RingSize: 16, Mode: Lossless})
+	ra := a.NewReader(context.Background(), ReaderOptions{})
+	rb := b.NewReader(context.Background(), ReaderOptions{})
+	counts := make(chan int, 2)
+	for _, r := range []*Reader{ra, rb} {
+		go func() {
+			n := 0
+			for {
+				if _, err := r.Read(); err != nil {
+					counts <- n
+					return
+				}
+				n++
+			}
+		}()
+	}
+	for i := 0; i < 100; i++ {
+		u := &Unit{Track: v, Key: true, Payload: [][]byte{{byte(i)}}}
+		_ = a.Write(u)
+		if i >= 10 { // b lags a: the same unit sits at other positions
+			_ = b.Write(u)
+		}
+	}
+	a.Close()
+	b.Close()
+	if x, y := <-counts, <-counts; x+y != 190 {
+		t.Fatalf("readers got %d and %d units, want 100 and 90", x, y)
+	}
+}

@@ -4,7 +4,8 @@ import "time"
 
 // Unit is one access unit of one track: a whole picture or a group of audio
 // frames with one timestamp. Once passed to Stream.Write a Unit is shared by
-// every reader and must not be modified by anyone.
+// every reader and must not be modified by anyone; the same Unit may be
+// written into several streams.
 type Unit struct {
 	// Track is the track this unit belongs to.
 	Track *Track
@@ -21,8 +22,6 @@ type Unit struct {
 	// Time is the wall-clock time the unit was received, used for
 	// PROGRAM-DATE-TIME and latency figures.
 	Time time.Time
-
-	seq uint64 // position in the ring, set by Stream.Write
 }
 
 // Size returns the number of payload bytes in the unit.
