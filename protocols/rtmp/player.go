@@ -27,6 +27,15 @@ func (h *serverConn) play(sid uint32, req stream.Request, s *stream.Stream) {
 			return
 		}
 	}
+	if f := h.srv.cfg.AudioToAAC; f != nil && needsAAC(s.Tracks()) {
+		d, release, err := f(h.ctx, s)
+		if err != nil {
+			h.log.Warn("rtmp play: audio transcoding to AAC unavailable, sending video only", "path", req.Path, "err", err)
+		} else {
+			defer release()
+			s = d
+		}
+	}
 	r := s.NewReader(h.ctx, stream.ReaderOptions{Protocol: "rtmp"})
 	defer r.Close()
 	mux := newTagMuxer(s.Tracks())
@@ -130,4 +139,19 @@ func (h *serverConn) endPlay(sid uint32, req stream.Request) {
 		h.nc.unlock()
 	}
 	_ = h.conn.Close() // waits for queued writes, then closes the socket
+}
+
+// needsAAC reports whether a stream's only audio is one RTMP players cannot
+// read (Opus), so it should be transcoded for them.
+func needsAAC(tracks []*stream.Track) bool {
+	opus := false
+	for _, t := range tracks {
+		switch t.Codec {
+		case stream.CodecAAC, stream.CodecPCMA, stream.CodecPCMU:
+			return false
+		case stream.CodecOpus:
+			opus = true
+		}
+	}
+	return opus
 }

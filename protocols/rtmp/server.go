@@ -35,6 +35,11 @@ type Config struct {
 	// PlayWait lets a player wait that long for a publisher to appear on
 	// its path instead of being refused at once (default 0: refuse).
 	PlayWait time.Duration
+	// AudioToAAC, when set, gives players of a stream whose only audio is
+	// Opus (a WebRTC publisher) a version with AAC audio and the same video,
+	// shared per path; release ends this player's use. Without it such
+	// players get video only.
+	AudioToAAC func(ctx context.Context, s *stream.Stream) (derived *stream.Stream, release func(), err error)
 }
 
 func (c *Config) defaults() {

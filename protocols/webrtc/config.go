@@ -1,6 +1,11 @@
 package webrtc
 
-import "time"
+import (
+	"context"
+	"time"
+
+	"mps/server/stream"
+)
 
 // Config is the adapter's configuration. The server fills it from the YAML
 // file; zero values take the defaults listed on each field.
@@ -30,6 +35,11 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// AllowOrigin is the CORS Access-Control-Allow-Origin value (default "*").
 	AllowOrigin string
+	// AudioToOpus, when set, gives WHEP players of a stream whose audio is
+	// AAC or MP3 a version with Opus audio (and the same video), shared per
+	// path; release ends this player's use of it. Without it such players
+	// get video only.
+	AudioToOpus func(ctx context.Context, s *stream.Stream) (derived *stream.Stream, release func(), err error)
 }
 
 func (c *Config) setDefaults() {

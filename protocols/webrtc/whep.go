@@ -33,6 +33,9 @@ type player struct {
 	outs   map[*stream.Track]*outTrack
 	done   chan struct{}
 	wg     sync.WaitGroup // RTCP readers
+	// release ends the use of an Opus-transcoded version of the stream
+	// (nil when the stream is read as published).
+	release func()
 }
 
 // outTrack is one outgoing track of a player.
@@ -68,7 +71,7 @@ func chooseEgress(tracks []*stream.Track, offer []offerMedia) egressChoice {
 		if !ok {
 			why := "WebRTC cannot carry it"
 			if t.Codec == stream.CodecAAC {
-				why = "WebRTC has no AAC; AAC is not carried (no transcoding to Opus yet)"
+				why = "WebRTC has no AAC; AAC is not carried (no Opus transcoder configured)"
 			}
 			ch.skipped = append(ch.skipped, fmt.Sprintf("%s: %s", t, why))
 			continue
@@ -105,9 +108,24 @@ func (s *Server) startPlayer(ctx context.Context, rt route, req stream.Request, 
 	if err != nil {
 		return "", "", err
 	}
-	ch := chooseEgress(st.Tracks(), offer)
 	id := newSessionID()
 	log := s.log.With("path", rt.path, "session", id, "kind", kindWHEP, "remote", req.RemoteAddr)
+	var release func()
+	if s.cfg.AudioToOpus != nil && needsOpus(st.Tracks()) {
+		d, rel, err := s.cfg.AudioToOpus(s.ctx, st)
+		if err != nil {
+			log.Warn("whep: audio transcoding to Opus unavailable, sending video only", "err", err)
+		} else {
+			st, release = d, rel
+		}
+	}
+	ok := false
+	defer func() {
+		if !ok && release != nil {
+			release()
+		}
+	}()
+	ch := chooseEgress(st.Tracks(), offer)
 	if len(ch.tracks) == 0 {
 		return "", "", errStatus(http.StatusUnsupportedMediaType,
 			"stream %s has no track this WebRTC offer can receive: %s", rt.path, strings.Join(ch.skipped, "; "))
@@ -127,6 +145,7 @@ func (s *Server) startPlayer(ctx context.Context, rt route, req stream.Request, 
 	p := &player{
 		srv: s, rt: rt, id: id, st: st, pc: pc, conn: watchConn(pc), log: log,
 		ctx: pctx, cancel: cancel, outs: make(map[*stream.Track]*outTrack), done: make(chan struct{}),
+		release: release,
 	}
 	addTracks := func() error {
 		for i, t := range ch.tracks {
@@ -181,7 +200,23 @@ func (s *Server) startPlayer(ctx context.Context, rt route, req stream.Request, 
 		names[i] = t.String()
 	}
 	log.Info("whep session started", "tracks", strings.Join(names, ", "))
+	ok = true
 	return id, answer, nil
+}
+
+// needsOpus reports whether a stream has audio WebRTC cannot carry (AAC,
+// MP3) and no Opus or G.711 track, so players need it transcoded.
+func needsOpus(tracks []*stream.Track) bool {
+	other := false
+	for _, t := range tracks {
+		switch t.Codec {
+		case stream.CodecOpus, stream.CodecPCMA, stream.CodecPCMU:
+			return false
+		case stream.CodecAAC, stream.CodecMP3:
+			other = true
+		}
+	}
+	return other
 }
 
 func (p *player) route() route { return p.rt }
@@ -275,4 +310,7 @@ func (p *player) shutdown() {
 	p.cancel()
 	_ = p.pc.Close()
 	p.wg.Wait()
+	if p.release != nil {
+		p.release()
+	}
 }

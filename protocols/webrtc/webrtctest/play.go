@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/pion/webrtc/v4/pkg/media/oggwriter"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +43,7 @@ type Player struct {
 	wg        sync.WaitGroup // track readers, added under mu
 	frames    [][][]byte
 	audio     int
+	opusPkts  []*rtp.Packet
 	videoMime string
 	videoSSRC uint32
 }
@@ -90,12 +92,14 @@ func (p *Player) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	if tr.Kind() == webrtc.RTPCodecTypeAudio {
 		opus := strings.EqualFold(tr.Codec().MimeType, webrtc.MimeTypeOpus)
 		for {
-			if _, _, err := tr.ReadRTP(); err != nil {
+			pkt, _, err := tr.ReadRTP()
+			if err != nil {
 				return
 			}
 			if opus {
 				p.mu.Lock()
 				p.audio++
+				p.opusPkts = append(p.opusPkts, pkt)
 				p.mu.Unlock()
 			}
 		}
@@ -186,6 +190,26 @@ func (p *Player) AudioPackets() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.audio
+}
+
+// WriteOgg saves the Opus packets received so far as an Ogg file, so a
+// test can decode the audio with ffmpeg and measure it. It returns the
+// number of packets written.
+func (p *Player) WriteOgg(path string) (int, error) {
+	p.mu.Lock()
+	pkts := append([]*rtp.Packet(nil), p.opusPkts...)
+	p.mu.Unlock()
+	w, err := oggwriter.New(path, 48000, 2)
+	if err != nil {
+		return 0, fmt.Errorf("ogg writer: %w", err)
+	}
+	for _, pkt := range pkts {
+		if err := w.WriteRTP(pkt); err != nil {
+			w.Close()
+			return 0, fmt.Errorf("ogg write: %w", err)
+		}
+	}
+	return len(pkts), w.Close()
 }
 
 // WaitFrames waits until at least n video frames arrived or ctx ends; the
