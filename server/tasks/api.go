@@ -1,0 +1,209 @@
+package tasks
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Handler serves the task API and the outputs. Mount it (or route these
+// prefixes to it) on the server's HTTP mux:
+//
+//	/api/v1/tasks, /api/v1/tasks/     POST, GET (list), GET/DELETE {id}
+//	/api/v1/uploads                   POST (raw body or multipart)
+//	/api/v1/schemes, /api/v1/schemes/ GET, GET {name}, POST {name}/enable|disable
+//	/api/v1/templates                 GET
+//	/api/v1/outputs/, /outputs/       GET files (no listings)
+func (s *Service) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v1/tasks", s.handleSubmit)
+	mux.HandleFunc("GET /api/v1/tasks", s.handleList)
+	mux.HandleFunc("GET /api/v1/tasks/{id}", s.handleGet)
+	mux.HandleFunc("DELETE /api/v1/tasks/{id}", s.handleCancel)
+	mux.HandleFunc("POST /api/v1/uploads", s.handleUpload)
+	mux.HandleFunc("GET /api/v1/schemes", s.handleSchemes)
+	mux.HandleFunc("GET /api/v1/schemes/{name}", s.handleScheme)
+	mux.HandleFunc("POST /api/v1/schemes/{name}/{action}", s.handleSchemeSwitch)
+	mux.HandleFunc("GET /api/v1/templates", s.handleTemplates)
+	mux.Handle("GET /outputs/", s.outputs("/outputs/"))
+	mux.Handle("GET /api/v1/outputs/", s.outputs("/api/v1/outputs/"))
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_, _ = w.Write(append(marshal(v), '\n'))
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+// statusOf maps service errors to HTTP codes.
+func statusOf(err error) int {
+	var bad *BadRequestError
+	switch {
+	case errors.As(err, &bad):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, ErrSchemeDisabled), errors.Is(err, ErrFinished):
+		return http.StatusConflict
+	case errors.Is(err, ErrTooLarge):
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusInternalServerError
+}
+
+func (s *Service) handleSubmit(w http.ResponseWriter, r *http.Request) {
+	var req Request
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "bad task request: "+err.Error())
+		return
+	}
+	if req.SessionID == "" {
+		req.SessionID = r.Header.Get("X-Session-Id")
+	}
+	t, created, err := s.Submit(r.Context(), req)
+	if err != nil {
+		writeError(w, statusOf(err), err.Error())
+		return
+	}
+	code := http.StatusCreated
+	if !created {
+		code = http.StatusOK
+	}
+	w.Header().Set("Location", "/api/v1/tasks/"+t.ID)
+	writeJSON(w, code, t.public())
+}
+
+func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	o := ListOptions{Status: Status(strings.ToUpper(q.Get("status"))), Scheme: q.Get("scheme"), Cursor: q.Get("cursor")}
+	var err error
+	if v := q.Get("limit"); v != "" {
+		if o.Limit, err = strconv.Atoi(v); err != nil || o.Limit < 0 {
+			writeError(w, http.StatusBadRequest, "bad limit")
+			return
+		}
+	}
+	if v := q.Get("offset"); v != "" {
+		if o.Offset, err = strconv.Atoi(v); err != nil || o.Offset < 0 {
+			writeError(w, http.StatusBadRequest, "bad offset")
+			return
+		}
+	}
+	tasks, next, err := s.List(r.Context(), o)
+	if err != nil {
+		writeError(w, statusOf(err), err.Error())
+		return
+	}
+	if tasks == nil {
+		tasks = []Task{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tasks": tasks, "next_cursor": next})
+}
+
+func (s *Service) handleGet(w http.ResponseWriter, r *http.Request) {
+	t, err := s.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, statusOf(err), err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, t.public())
+}
+
+func (s *Service) handleCancel(w http.ResponseWriter, r *http.Request) {
+	t, err := s.Cancel(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, statusOf(err), err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, t.public())
+}
+
+func (s *Service) handleSchemes(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"schemes": s.Schemes(r.Context())})
+}
+
+func (s *Service) handleScheme(w http.ResponseWriter, r *http.Request) {
+	for _, sc := range s.Schemes(r.Context()) {
+		if sc.Name == r.PathValue("name") {
+			writeJSON(w, http.StatusOK, sc)
+			return
+		}
+	}
+	writeError(w, http.StatusNotFound, "unknown scheme")
+}
+
+func (s *Service) handleSchemeSwitch(w http.ResponseWriter, r *http.Request) {
+	var on bool
+	switch r.PathValue("action") {
+	case "enable":
+		on = true
+	case "disable":
+	default:
+		writeError(w, http.StatusNotFound, "want enable or disable")
+		return
+	}
+	if err := s.SetSchemeEnabled(r.Context(), r.PathValue("name"), on); err != nil {
+		writeError(w, statusOf(err), err.Error())
+		return
+	}
+	s.handleScheme(w, r)
+}
+
+func (s *Service) handleTemplates(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"templates": s.cfg.Templates})
+}
+
+// outputs serves files under DataDir/outputs through an os.Root, which
+// refuses any path (or symlink) that leaves it; directories are not listed.
+func (s *Service) outputs(prefix string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rel := strings.TrimPrefix(r.URL.Path, prefix)
+		if rel == "" || strings.HasSuffix(rel, "/") || strings.Contains(rel, "\\") {
+			http.NotFound(w, r)
+			return
+		}
+		for _, seg := range strings.Split(rel, "/") {
+			if seg == ".." || seg == "" || seg == "." {
+				http.NotFound(w, r)
+				return
+			}
+		}
+		root, err := os.OpenRoot(filepath.Join(s.cfg.DataDir, "outputs"))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		defer root.Close()
+		f, err := root.Open(filepath.FromSlash(rel))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			http.NotFound(w, r)
+			return
+		}
+		if ct := mime.TypeByExtension(filepath.Ext(rel)); ct != "" {
+			w.Header().Set("Content-Type", ct)
+		} else if strings.HasSuffix(rel, ".m3u8") {
+			w.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
+		}
+		http.ServeContent(w, r, fi.Name(), fi.ModTime().Truncate(time.Second), f)
+	})
+}
