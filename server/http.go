@@ -24,6 +24,9 @@ func (s *Server) routes() http.Handler {
 	if s.hls != nil {
 		mux.Handle("/hls/", s.hls.Handler())
 	}
+	if s.tc != nil {
+		mux.Handle("/snapshots/", s.tc.SnapshotHandler())
+	}
 	mux.Handle("/", web.Handler())
 	if s.Config().API.Enabled {
 		mux.HandleFunc("GET /api/v1/streams", s.apiListStreams)
@@ -34,6 +37,10 @@ func (s *Server) routes() http.Handler {
 			mux.Handle(recorder.APIPrefix, s.rec.Handler())
 			mux.Handle(recorder.APIPrefix+"/", s.rec.Handler())
 			mux.Handle(recorder.HLSPrefix, s.rec.HLSHandler())
+		}
+		if s.tc != nil {
+			mux.HandleFunc("GET /api/v1/transcoders", s.apiTranscoders)
+			mux.Handle("/api/v1/snapshots/", s.tc.SnapshotHandler())
 		}
 		mux.HandleFunc("GET /api/v1/sources", func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]any{"sources": s.paths.Sources()})

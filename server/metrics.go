@@ -24,6 +24,8 @@ var (
 	descBytesOut = prometheus.NewDesc("mps_bytes_out_total", "Media payload bytes handed to readers, by protocol.", []string{"protocol"}, nil)
 	descOverruns = prometheus.NewDesc("mps_ring_overruns_total", "Times a reader fell a whole ring behind and skipped to the newest keyframe.", nil, nil)
 	descRdrOver  = prometheus.NewDesc("mps_reader_overruns", "Overruns of the readers attached now, by path and protocol.", []string{"path", "protocol"}, nil)
+	descTcRun    = prometheus.NewDesc("mps_transcode_running", "Running ffmpeg workers, by kind (ladder, snapshot, audio).", []string{"kind"}, nil)
+	descTcCount  = prometheus.NewDesc("mps_transcode_events_total", "Transcoder lifecycle counts: refused by the cap, restarts after a crash, failures to start, snapshots written.", []string{"kind"}, nil)
 	descEvDrop   = prometheus.NewDesc("mps_events_dropped_total", "Events not delivered to a full subscriber.", nil, nil)
 )
 
@@ -32,7 +34,7 @@ var (
 type streamCollector struct{ s *Server }
 
 func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descStreams, descReaders, descBytesIn, descBytesOut, descOverruns, descRdrOver, descEvDrop} {
+	for _, d := range []*prometheus.Desc{descStreams, descReaders, descBytesIn, descBytesOut, descOverruns, descRdrOver, descTcRun, descTcCount, descEvDrop} {
 		ch <- d
 	}
 }
@@ -72,5 +74,15 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descBytesOut, prometheus.CounterValue, float64(n), p)
 	}
 	ch <- prometheus.MustNewConstMetric(descOverruns, prometheus.CounterValue, float64(overruns))
+	if tc := c.s.tc; tc != nil {
+		st := tc.Stats()
+		ch <- prometheus.MustNewConstMetric(descTcRun, prometheus.GaugeValue, float64(st.Ladders), "ladder")
+		ch <- prometheus.MustNewConstMetric(descTcRun, prometheus.GaugeValue, float64(st.Snapshotters), "snapshot")
+		ch <- prometheus.MustNewConstMetric(descTcRun, prometheus.GaugeValue, float64(st.AudioFeeds), "audio")
+		ch <- prometheus.MustNewConstMetric(descTcCount, prometheus.CounterValue, float64(st.Refused), "refused")
+		ch <- prometheus.MustNewConstMetric(descTcCount, prometheus.CounterValue, float64(st.Restarts), "restarts")
+		ch <- prometheus.MustNewConstMetric(descTcCount, prometheus.CounterValue, float64(st.Failures), "failures")
+		ch <- prometheus.MustNewConstMetric(descTcCount, prometheus.CounterValue, float64(st.Snapshots), "snapshots")
+	}
 	ch <- prometheus.MustNewConstMetric(descEvDrop, prometheus.CounterValue, float64(c.s.bus.Dropped()))
 }

@@ -47,6 +47,13 @@ func (s *Server) hlsRule(path string) hls.PathConfig {
 	cfg := s.Config()
 	r := cfg.Rule(path)
 	h := r.HLS
+	ladder := r.Ladder
+	if len(ladder) == 0 && r.Transcode != "" {
+		// a transcoded path's playlist is the multivariant one of its rungs
+		for _, rung := range cfg.Transcode.Ladders[r.Transcode].Rungs {
+			ladder = append(ladder, path+"/"+rung.Name)
+		}
+	}
 	return hls.PathConfig{
 		Variant:         hls.Variant(h.Variant),
 		SegmentDuration: h.SegmentDuration.D(),
@@ -56,7 +63,7 @@ func (s *Server) hlsRule(path string) hls.PathConfig {
 		CloseAfter:      h.CloseAfter.D(),
 		DVRWindow:       h.DVRWindow.D(),
 		Directory:       cfg.DataPath(h.Directory),
-		Ladder:          r.Ladder,
+		Ladder:          ladder,
 		CORSOrigins:     cfg.HTTP.CORSOrigins,
 	}
 }

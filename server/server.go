@@ -18,6 +18,7 @@ import (
 	"mps/protocols/srt"
 	"mps/protocols/webrtc"
 	"mps/recorder"
+	"mps/transcode"
 	"mps/server/config"
 	"mps/server/events"
 	"mps/server/pathmgr"
@@ -47,6 +48,7 @@ type Server struct {
 	wrtc *webrtc.Server
 	rec  *recorder.Manager
 	hls  *hls.Server
+	tc   *transcode.Manager
 
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -90,8 +92,11 @@ func (s *Server) Start() error {
 	ctx := s.ctx
 	s.startedAt = time.Now()
 
+	s.tc = s.newTranscoder()
+	s.paths.OnPublish(s.tc.StreamStarted)
+
 	if cfg.RTMP.Enabled {
-		s.rtmp = rtmp.New(rtmp.Config{Addr: cfg.RTMP.Address}, s.paths, s.log.With("component", "rtmp"))
+		s.rtmp = rtmp.New(rtmp.Config{Addr: cfg.RTMP.Address, AudioToAAC: s.tc.AAC}, s.paths, s.log.With("component", "rtmp"))
 		if err := s.startComponent("rtmp", s.rtmp); err != nil {
 			return err
 		}
@@ -123,6 +128,7 @@ func (s *Server) Start() error {
 			DisableICETCP:   cfg.WebRTC.ICETCPAddress == "",
 			STUNServers:     cfg.WebRTC.STUNServers,
 			AdditionalHosts: cfg.WebRTC.AdditionalHosts,
+			AudioToOpus:     s.tc.Opus,
 		}, s.paths, s.log.With("component", "webrtc"))
 		if err := s.startComponent("webrtc", s.wrtc); err != nil {
 			return err
@@ -232,6 +238,9 @@ func (s *Server) Close() {
 		}
 		if s.hls != nil {
 			s.hls.Close()
+		}
+		if s.tc != nil {
+			s.tc.Close()
 		}
 		s.wg.Wait()
 	})

@@ -32,18 +32,29 @@ import (
 // section. Field tags give both the YAML and the JSON key so the REST API can
 // show the config with the same names the file uses.
 type Config struct {
-	Log     Log        `yaml:"log" json:"log"`
-	HTTP    HTTP       `yaml:"http" json:"http"`
-	RTMP    RTMP       `yaml:"rtmp" json:"rtmp"`
-	RTSP    RTSP       `yaml:"rtsp" json:"rtsp"`
-	SRT     SRT        `yaml:"srt" json:"srt"`
-	WebRTC  WebRTC     `yaml:"webrtc" json:"webrtc"`
-	HLS     HLS        `yaml:"hls" json:"hls"`
-	Record  Record     `yaml:"record" json:"record"`
-	Storage Storage    `yaml:"storage" json:"storage"`
-	Stream  Stream     `yaml:"stream" json:"stream"`
-	API     API        `yaml:"api" json:"api"`
-	Paths   []PathRule `yaml:"paths" json:"paths"`
+	Log     Log     `yaml:"log" json:"log"`
+	HTTP    HTTP    `yaml:"http" json:"http"`
+	RTMP    RTMP    `yaml:"rtmp" json:"rtmp"`
+	RTSP    RTSP    `yaml:"rtsp" json:"rtsp"`
+	SRT     SRT     `yaml:"srt" json:"srt"`
+	WebRTC  WebRTC  `yaml:"webrtc" json:"webrtc"`
+	HLS     HLS     `yaml:"hls" json:"hls"`
+	Record  Record  `yaml:"record" json:"record"`
+	Storage Storage `yaml:"storage" json:"storage"`
+	Stream  Stream  `yaml:"stream" json:"stream"`
+	API     API     `yaml:"api" json:"api"`
+
+	Snapshots Snapshots `yaml:"snapshots" json:"snapshots"`
+	Transcode Transcode `yaml:"transcode" json:"transcode"`
+	// Watermarks are the watermark templates by name, referenced from
+	// ladders and rungs.
+	Watermarks map[string]Watermark `yaml:"watermarks" json:"watermarks"`
+
+	NATS     NATS      `yaml:"nats" json:"nats"`
+	Tasks    Tasks     `yaml:"tasks" json:"tasks"`
+	Webhooks []Webhook `yaml:"webhooks" json:"webhooks"`
+
+	Paths []PathRule `yaml:"paths" json:"paths"`
 }
 
 // Log configures the process-wide slog logger.
@@ -281,11 +292,27 @@ func (r Record) SegmentPath(pathName string, start time.Time) string {
 // redactedSecret replaces secrets in Redacted.
 const redactedSecret = "***"
 
-// Redacted returns a copy of c with passwords, passphrases and URL passwords replaced by
-// "***", for showing the running config through the API or in logs. The
-// copy shares unmodified lists with c; treat both as read-only.
+// Redacted returns a copy of c with passwords, passphrases, webhook secrets
+// and URL passwords replaced by "***", for showing the running config
+// through the API or in logs. The copy shares unmodified lists and maps
+// with c; treat both as read-only.
 func (c *Config) Redacted() *Config {
 	cp := *c
+	if c.NATS.URL != "" {
+		urls := strings.Split(c.NATS.URL, ",")
+		for i := range urls {
+			urls[i] = redactURL(strings.TrimSpace(urls[i]))
+		}
+		cp.NATS.URL = strings.Join(urls, ",")
+	}
+	cp.Webhooks = slices.Clone(c.Webhooks)
+	for i := range cp.Webhooks {
+		w := &cp.Webhooks[i]
+		w.URL = redactURL(w.URL)
+		if w.Secret != "" {
+			w.Secret = redactedSecret
+		}
+	}
 	cp.Paths = slices.Clone(c.Paths)
 	for i := range cp.Paths {
 		r := &cp.Paths[i]

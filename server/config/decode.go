@@ -4,7 +4,9 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -145,6 +147,28 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, key string, line int) erro
 		return d.decodeStruct(n, v, key, line)
 	case reflect.Slice:
 		return d.decodeSlice(n, v, key, line)
+	case reflect.Map:
+		return d.decodeMap(n, v, key, line)
+	case reflect.Float64:
+		var f float64
+		switch t := n.(type) {
+		case *ast.FloatNode:
+			f = t.Value
+		case *ast.IntegerNode:
+			switch x := t.Value.(type) {
+			case int64:
+				f = float64(x)
+			case uint64:
+				f = float64(x)
+			}
+		default:
+			return d.errorf(line, key, "expected a number, got %s", describe(n))
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return d.errorf(line, key, "expected a finite number, got %v", f)
+		}
+		v.SetFloat(f)
+		return nil
 	case reflect.String:
 		text, ok := scalarText(n)
 		if !ok {
@@ -229,7 +253,21 @@ func (d *decoder) keyName(k ast.MapKeyNode, parent string, line int) (string, er
 	return s, nil
 }
 
-var pathRuleType = reflect.TypeFor[PathRule]()
+// defaulter is implemented (on the pointer) by list and map element types
+// whose entries start from per-entry defaults (a path rule's source_retry, a
+// rung's codec), so a key left out of one entry gets its documented default
+// rather than the zero value. A new element type (say a VOD task template
+// in `templates: map[string]Operation`) only needs this method.
+type defaulter interface{ setDefaults() }
+
+// newElem returns a fresh element of type t holding its defaults.
+func newElem(t reflect.Type) reflect.Value {
+	ev := reflect.New(t).Elem()
+	if df, ok := ev.Addr().Interface().(defaulter); ok {
+		df.setDefaults()
+	}
+	return ev
+}
 
 func (d *decoder) decodeSlice(n ast.Node, v reflect.Value, key string, line int) error {
 	seq, ok := n.(*ast.SequenceNode)
@@ -245,10 +283,7 @@ func (d *decoder) decodeSlice(n ast.Node, v reflect.Value, key string, line int)
 			el = line
 		}
 		d.src[ek] = source{line: el}
-		ev := reflect.New(et).Elem()
-		if et == pathRuleType {
-			ev.Set(reflect.ValueOf(defaultPathRule()))
-		}
+		ev := newElem(et)
 		if err := d.decode(item, ev, ek, el); err != nil {
 			return err
 		}
@@ -256,6 +291,64 @@ func (d *decoder) decodeSlice(n ast.Node, v reflect.Value, key string, line int)
 	}
 	if out.Len() == 0 {
 		out = reflect.Zero(v.Type())
+	}
+	v.Set(out)
+	return nil
+}
+
+// mapKeyRE is what a map entry's name may be: it appears in key paths,
+// REST URLs and references from other keys (`transcode: abr`), so it is
+// kept to one plain word.
+var mapKeyRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// ValidateName reports whether s is usable as the name of a map entry
+// (a ladder, a watermark): 1 to 64 letters, digits, _ or -. The API uses it
+// for entries it creates, so they can be written back to a file.
+func ValidateName(s string) error {
+	if !mapKeyRE.MatchString(s) {
+		return fmt.Errorf("invalid name %q: use 1 to 64 letters, digits, _ or -", s)
+	}
+	return nil
+}
+
+// decodeMap decodes a mapping with free-form names (transcode.ladders,
+// watermarks) into a map[string]T. The mapping replaces the value decoded
+// before it (the defaults) as a whole, like a list does: entries are not
+// merged by name, so a file lists exactly the entries it wants. Each entry
+// starts from its type's defaults (see defaulter).
+func (d *decoder) decodeMap(n ast.Node, v reflect.Value, key string, line int) error {
+	mn, ok := n.(ast.MapNode)
+	if !ok {
+		return d.errorf(line, key, "expected a mapping of names, got %s", describe(n))
+	}
+	if v.Type().Key().Kind() != reflect.String {
+		return d.errorf(line, key, "unsupported map type %s", v.Type()) // a bug in this package
+	}
+	out := reflect.MakeMap(v.Type())
+	for it := mn.MapRange(); it.Next(); {
+		kv := it.KeyValue()
+		kl := lineOf(kv.Key)
+		name, err := d.keyName(kv.Key, key, kl)
+		if err != nil {
+			return err
+		}
+		if err := ValidateName(name); err != nil {
+			return &Error{File: d.file, Line: kl, Key: key, Err: err}
+		}
+		ek := joinKey(key, name)
+		nk := reflect.ValueOf(name).Convert(v.Type().Key())
+		if out.MapIndex(nk).IsValid() {
+			return d.errorf(kl, ek, "duplicate name %q", name)
+		}
+		d.src[ek] = source{line: kl}
+		ev := newElem(v.Type().Elem())
+		if err := d.decode(kv.Value, ev, ek, kl); err != nil {
+			return err
+		}
+		out.SetMapIndex(nk, ev)
+	}
+	if out.Len() == 0 {
+		out = reflect.Zero(v.Type()) // "{}" and "" decode alike
 	}
 	v.Set(out)
 	return nil

@@ -63,46 +63,120 @@ func TestDefaultValues(t *testing.T) {
 	check("storage", c.Storage, Storage{DataDir: "./data"})
 	check("stream", c.Stream, Stream{RingSize: 1024})
 	check("api", c.API, API{Enabled: true})
+	check("snapshots", c.Snapshots, Snapshots{Interval: Duration(10 * time.Second), Quality: 5, Keep: 10})
+	check("transcode", c.Transcode, Transcode{MaxTranscoders: 1, Ladders: map[string]Ladder{"abr": {
+		GOP: Duration(2 * time.Second),
+		Rungs: []Rung{
+			{Name: "720p", Width: 1280, Height: 720, VideoBitrate: 2800 * Kbps, Codec: "h264", Preset: "veryfast", AudioCodec: "aac", AudioBitrate: 128 * Kbps},
+			{Name: "480p", Width: 854, Height: 480, VideoBitrate: 1400 * Kbps, Codec: "h264", Preset: "veryfast", AudioCodec: "aac", AudioBitrate: 128 * Kbps},
+			{Name: "360p", Width: 640, Height: 360, VideoBitrate: 800 * Kbps, Codec: "h264", Preset: "veryfast", AudioCodec: "aac", AudioBitrate: 128 * Kbps},
+		},
+	}}})
+	check("watermarks", c.Watermarks, map[string]Watermark(nil))
+	check("nats", c.NATS, NATS{StoreDir: "nats"})
+	check("tasks", c.Tasks, Tasks{Concurrency: 1, UploadLimit: 2 * GiB, OutputDir: "outputs"})
+	check("webhooks", c.Webhooks, []Webhook(nil))
 	check("paths", len(c.Paths), 0)
 }
 
-// TestDefaultYAMLDocumentsEveryKey checks that each section key appears in
-// default.yaml with a comment right above it, and that the commented paths
-// example shows every rule key.
-func TestDefaultYAMLDocumentsEveryKey(t *testing.T) {
-	lines := strings.Split(string(defaultYAML), "\n")
-	keyRE := regexp.MustCompile(`^(\s*)([a-z_]+):`)
-	section := ""
+// documentedKeys returns the dotted key paths written in YAML text (list
+// items add no element: "transcode.ladders.abr.rungs.width"), and, when
+// requireComments is set, reports keys below the top level that have no
+// comment line right above them.
+func documentedKeys(t *testing.T, name, text string, requireComments bool) map[string]bool {
+	t.Helper()
+	keyRE := regexp.MustCompile(`^(\s*)(- )?([a-z0-9_]+):`)
+	type level struct {
+		indent int
+		name   string
+	}
+	var stack []level
 	documented := map[string]bool{}
+	lines := strings.Split(text, "\n")
 	for i, l := range lines {
 		m := keyRE.FindStringSubmatch(l)
 		if m == nil {
 			continue
 		}
-		if m[1] == "" {
-			section = m[2]
-			documented[section] = true
-			continue
+		indent := len(m[1]) + len(m[2])
+		for len(stack) > 0 && stack[len(stack)-1].indent >= indent {
+			stack = stack[:len(stack)-1]
 		}
-		if prev := strings.TrimSpace(lines[i-1]); !strings.HasPrefix(prev, "#") {
-			t.Errorf("default.yaml:%d: %s.%s has no comment above it", i+1, section, m[2])
+		stack = append(stack, level{indent, m[3]})
+		var parts []string
+		for _, lv := range stack {
+			parts = append(parts, lv.name)
 		}
-		documented[section+"."+m[2]] = true
+		key := strings.Join(parts, ".")
+		documented[key] = true
+		if requireComments && indent > 0 && !strings.HasPrefix(strings.TrimSpace(lines[i-1]), "#") {
+			t.Errorf("%s:%d: %s has no comment above it", name, i+1, key)
+		}
 	}
+	return documented
+}
+
+// checkDocumented reports every YAML key of type typ missing under all of
+// prefixes in documented. For a map it needs at least one example entry and
+// checks the keys of the element type across all of them (one watermark
+// example may show the image keys, another the text keys).
+func checkDocumented(t *testing.T, documented map[string]bool, prefixes []string, typ reflect.Type) {
+	t.Helper()
+	switch typ.Kind() {
+	case reflect.Pointer, reflect.Slice:
+		checkDocumented(t, documented, prefixes, typ.Elem())
+	case reflect.Struct:
+		for _, name := range fieldNames(typ) {
+			var found []string
+			for _, p := range prefixes {
+				if documented[p+"."+name] {
+					found = append(found, p+"."+name)
+				}
+			}
+			if len(found) == 0 {
+				t.Errorf("key %s.%s is not documented", prefixes[0], name)
+				continue
+			}
+			checkDocumented(t, documented, found, typ.Field(yamlFields(typ)[name]).Type)
+		}
+	case reflect.Map:
+		var entries []string
+		for k := range documented {
+			for _, p := range prefixes {
+				if rest, ok := strings.CutPrefix(k, p+"."); ok && !strings.Contains(rest, ".") {
+					entries = append(entries, k)
+				}
+			}
+		}
+		if len(entries) == 0 {
+			t.Errorf("%s has no documented example entry", prefixes[0])
+			return
+		}
+		checkDocumented(t, documented, entries, typ.Elem())
+	}
+}
+
+// TestDefaultYAMLDocumentsEveryKey checks that every key of every section,
+// down to the keys of the example ladder and its rungs, appears in
+// default.yaml with a comment right above it, and that the commented paths
+// example shows every rule key. The sections that are empty by default
+// (paths, watermarks, webhooks) are documented by commented examples,
+// checked by TestCommentedExamples.
+func TestDefaultYAMLDocumentsEveryKey(t *testing.T) {
+	documented := documentedKeys(t, "default.yaml", string(defaultYAML), true)
 	ct := typeOf(Defaults())
 	for _, sec := range fieldNames(ct) {
 		if !documented[sec] {
 			t.Errorf("section %s missing from default.yaml", sec)
 		}
-		st := ct.Field(yamlFields(ct)[sec]).Type
-		if sec == "paths" {
+		switch sec {
+		case "paths", "watermarks", "webhooks":
 			continue
 		}
-		for _, key := range fieldNames(st) {
-			if !documented[sec+"."+key] {
-				t.Errorf("key %s.%s missing from default.yaml", sec, key)
-			}
-		}
+		checkDocumented(t, documented, []string{sec}, ct.Field(yamlFields(ct)[sec]).Type)
+	}
+	if !documented["transcode.ladders.abr.rungs.audio_bitrate"] {
+		t.Error("the key walk missed the example rung") // guards the test itself
 	}
 	for _, key := range append(fieldNames(reflect.TypeFor[PathRule]()), "ladder") {
 		if !regexp.MustCompile(`(?m)^#\s+(- )?` + key + `:`).Match(defaultYAML) {
@@ -111,13 +185,15 @@ func TestDefaultYAMLDocumentsEveryKey(t *testing.T) {
 	}
 }
 
-// TestPathsExampleParses uncomments the documented rule example and checks
-// it is a valid config.
-func TestPathsExampleParses(t *testing.T) {
+// commentedExample returns the commented-out example of section in
+// default.yaml ("# watermarks:" up to the first uncommented line),
+// uncommented.
+func commentedExample(t *testing.T, section string) string {
+	t.Helper()
 	s := string(defaultYAML)
-	i := strings.Index(s, "# paths:\n")
+	i := strings.Index(s, "# "+section+":\n")
 	if i < 0 {
-		t.Fatal("no paths example")
+		t.Fatalf("no %s example", section)
 	}
 	var b strings.Builder
 	for _, l := range strings.Split(s[i:], "\n") {
@@ -127,12 +203,42 @@ func TestPathsExampleParses(t *testing.T) {
 		l = strings.TrimPrefix(strings.TrimPrefix(l, "#"), " ")
 		b.WriteString(l + "\n")
 	}
-	cfg, err := Parse("example.yaml", []byte(b.String()))
+	return b.String()
+}
+
+// TestCommentedExamples parses the commented watermarks and webhooks
+// examples and checks that between them they show every key.
+func TestCommentedExamples(t *testing.T) {
+	for _, sec := range []string{"watermarks", "webhooks"} {
+		ex := commentedExample(t, sec)
+		cfg, err := Parse("example.yaml", []byte(ex))
+		if err != nil {
+			t.Fatalf("%s example: %v\n%s", sec, err, ex)
+		}
+		ct := typeOf(cfg)
+		checkDocumented(t, documentedKeys(t, sec, ex, false), []string{sec}, ct.Field(yamlFields(ct)[sec]).Type)
+		if sec == "watermarks" && (cfg.Watermarks["logo"].Corner != CornerTopRight || cfg.Watermarks["clock"].Opacity != 1) {
+			t.Errorf("watermarks example = %+v", cfg.Watermarks)
+		}
+		if sec == "webhooks" && (len(cfg.Webhooks) != 1 || len(cfg.Webhooks[0].Events) != 2) {
+			t.Errorf("webhooks example = %+v", cfg.Webhooks)
+		}
+	}
+}
+
+// TestPathsExampleParses uncomments the documented rule example and checks
+// it is a valid config.
+func TestPathsExampleParses(t *testing.T) {
+	ex := commentedExample(t, "paths")
+	cfg, err := Parse("example.yaml", []byte(ex))
 	if err != nil {
-		t.Fatalf("%v\n%s", err, b.String())
+		t.Fatalf("%v\n%s", err, ex)
 	}
 	r := cfg.Rule("live/cam1")
 	if r.Match != "live/cam1" || !r.Record.Enabled || len(r.Ladder) != 2 || r.SourceOnDemandCloseAfter.D() != 10*time.Second {
 		t.Fatalf("example rule = %+v", r)
+	}
+	if r.Transcode != "abr" || !r.Snapshots.Enabled || r.Snapshots.Interval.D() != 30*time.Second || r.Snapshots.Keep != cfg.Snapshots.Keep {
+		t.Fatalf("example rule transcode/snapshots = %q %+v", r.Transcode, r.Snapshots)
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"encoding"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -11,10 +12,12 @@ import (
 
 // EnvPrefix starts every environment override: MPS_<SECTION>_<KEY>, e.g.
 // MPS_RTMP_ADDRESS or MPS_HLS_PART_DURATION. Containers are configured this
-// way without mounting a file. Lists are comma-separated; the paths list has
-// no overrides. Variables naming an unknown section are ignored (they may be
-// meant for something else); an unknown key in a known section is an error,
-// so a typo is not silently dropped.
+// way without mounting a file. Lists are comma-separated. The paths and
+// webhooks lists and the named-entry maps (watermarks, transcode.ladders)
+// have no overrides: they only make sense in a file. Variables naming an
+// unknown section are ignored (they may be meant for something else); an
+// unknown key in a known section is an error, so a typo is not silently
+// dropped.
 const EnvPrefix = "MPS_"
 
 // applyEnv applies the MPS_* entries of environ ("NAME=value" strings, as
@@ -66,14 +69,30 @@ func lookupEnv(cv reflect.Value, rest string) (section string, field reflect.Val
 		fi, ok := yamlFields(sv.Type())[key]
 		if !ok {
 			var valid []string
-			for _, n := range fieldNames(sv.Type()) {
+			for _, n := range envKeys(sv.Type()) {
 				valid = append(valid, EnvPrefix+strings.ToUpper(sec+"_"+n))
 			}
 			return sec, reflect.Value{}, key, fmt.Errorf("unknown setting %s.%s (valid: %s)", sec, key, strings.Join(valid, ", "))
 		}
+		if sv.Field(fi).Kind() == reflect.Map {
+			return sec, reflect.Value{}, key, fmt.Errorf("%s.%s is a mapping of named entries and can only be set in the file", sec, key)
+		}
 		return sec, sv.Field(fi), key, nil
 	}
 	return "", reflect.Value{}, "", nil
+}
+
+// envKeys lists the keys of section type st that have an environment
+// variable: all but the named-entry maps (transcode.ladders), which, like
+// the paths list, only make sense in a file.
+func envKeys(st reflect.Type) []string {
+	var keys []string
+	for _, n := range fieldNames(st) {
+		if st.Field(yamlFields(st)[n]).Type.Kind() != reflect.Map {
+			keys = append(keys, n)
+		}
+	}
+	return keys
 }
 
 // setFromString parses an environment value into v by v's type.
@@ -96,6 +115,12 @@ func setFromString(v reflect.Value, s string) error {
 			return fmt.Errorf("invalid integer %q", s)
 		}
 		v.SetInt(i)
+	case reflect.Float64:
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("invalid number %q", s)
+		}
+		v.SetFloat(f)
 	case reflect.Slice:
 		if v.Type().Elem().Kind() != reflect.String {
 			return fmt.Errorf("unsupported list type %s", v.Type())

@@ -10,9 +10,10 @@ import (
 // PathRule is one entry of the ordered `paths` list: the settings for the
 // paths it matches. A rule matches by Name (one exact path) or by Pattern
 // (a path.Match glob like "live/*", or a regular expression when it starts
-// with "~"). Record and HLS are partial: only the keys a rule sets replace the
-// global sections, the rest is inherited — use (*Config).Rule to get the
-// merged result rather than reading these fields directly.
+// with "~"). Record, HLS and Snapshots are partial: only the keys a rule
+// sets replace the global sections, the rest is inherited — use
+// (*Config).Rule to get the merged result rather than reading these fields
+// directly.
 type PathRule struct {
 	Name    string `yaml:"name" json:"name,omitempty"`
 	Pattern string `yaml:"pattern" json:"pattern,omitempty"`
@@ -48,8 +49,12 @@ type PathRule struct {
 	Record *RecordOverride `yaml:"record" json:"record,omitempty"`
 	HLS    *HLSOverride    `yaml:"hls" json:"hls,omitempty"`
 
-	// Transcode names a live transcoding ladder; empty means none.
+	// Transcode names a ladder of transcode.ladders to run on this path's
+	// streams; empty means none.
 	Transcode string `yaml:"transcode" json:"transcode,omitempty"`
+
+	// Snapshots is a partial snapshots section, like Record.
+	Snapshots *SnapshotsOverride `yaml:"snapshots" json:"snapshots,omitempty"`
 
 	// re is Pattern compiled (for "~" patterns), set by validation.
 	re *regexp.Regexp
@@ -88,7 +93,7 @@ type HLSOverride struct {
 }
 
 // ResolvedRule is the effective configuration of one path: the matching rule
-// with the global record and hls sections merged in. It is a plain value, so
+// with the global record, hls and snapshots sections merged in. It is a plain value, so
 // reflect.DeepEqual (or Equal) on the rules of the old and the new config
 // tells whether a reload affects a path.
 type ResolvedRule struct {
@@ -109,9 +114,10 @@ type ResolvedRule struct {
 	SRTPassphrase            string   `json:"srt_passphrase,omitempty"`
 	Transcode                string   `json:"transcode,omitempty"`
 
-	// Record and HLS are the effective sections for this path.
-	Record Record `json:"record"`
-	HLS    HLS    `json:"hls"`
+	// Record, HLS and Snapshots are the effective sections for this path.
+	Record    Record    `json:"record"`
+	HLS       HLS       `json:"hls"`
+	Snapshots Snapshots `json:"snapshots"`
 	// Ladder lists the rendition paths of this path's HLS multivariant
 	// playlist (from the rule's hls.ladder).
 	Ladder []string `json:"ladder,omitempty"`
@@ -139,6 +145,9 @@ func defaultPathRule() PathRule {
 		SourceRetry:              DefaultSourceRetry,
 	}
 }
+
+// setDefaults gives a rule decoded from the file its per-rule defaults.
+func (r *PathRule) setDefaults() { *r = defaultPathRule() }
 
 // key is how errors and Match name this rule.
 func (r *PathRule) key() string {
@@ -186,8 +195,9 @@ func (c *Config) MatchRule(p string) int {
 }
 
 // Rule returns the effective settings of the path name p: the matching rule
-// (see MatchRule) merged over the global record and hls sections, or the
-// defaults when no rule matches. Callers never merge by hand.
+// (see MatchRule) merged over the global record, hls and snapshots
+// sections, or the defaults when no rule matches. Callers never merge by
+// hand.
 func (c *Config) Rule(p string) ResolvedRule {
 	i := c.MatchRule(p)
 	if i < 0 {
@@ -216,6 +226,10 @@ func (c *Config) resolve(r *PathRule) ResolvedRule {
 		Transcode:                r.Transcode,
 		Record:                   c.Record,
 		HLS:                      c.HLS,
+		Snapshots:                c.Snapshots,
+	}
+	if r.Snapshots != nil {
+		mergeOverride(&res.Snapshots, r.Snapshots)
 	}
 	if r.Record != nil {
 		mergeOverride(&res.Record, r.Record)

@@ -79,6 +79,7 @@ func TestRuleMerging(t *testing.T) {
 		SourceRetry:              Duration(time.Second),
 		Record:                   cfg.Record,
 		HLS:                      cfg.HLS,
+		Snapshots:                cfg.Snapshots,
 	}
 	if !reflect.DeepEqual(def, want) {
 		t.Fatalf("default rule = %+v\nwant %+v", def, want)
@@ -179,6 +180,7 @@ func TestOverrideTypesMirrorSections(t *testing.T) {
 	}{
 		{reflect.TypeFor[Record](), reflect.TypeFor[RecordOverride](), nil},
 		{reflect.TypeFor[HLS](), reflect.TypeFor[HLSOverride](), []string{"Ladder"}},
+		{reflect.TypeFor[Snapshots](), reflect.TypeFor[SnapshotsOverride](), nil},
 	} {
 		if got, want := pair.override.NumField()-len(pair.extra), pair.section.NumField(); got != want {
 			t.Errorf("%s has %d fields, %s %d", pair.override, got, pair.section, want)

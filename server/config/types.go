@@ -160,3 +160,75 @@ func ParseByteSize(s string) (ByteSize, error) {
 	}
 	return 0, fmt.Errorf("invalid size %q: use bytes or a number with a unit such as 512KiB, 256MiB, 1GB", s)
 }
+
+// Bitrate is a rate in bits per second written as an integer ("800000") or
+// with a decimal suffix, k (×1000) or M (×1000000): "2800k", "2.8M". Encoder
+// settings are quoted that way everywhere, so the file reads like an ffmpeg
+// command line. Negative values are rejected when parsed.
+type Bitrate int64
+
+// Bitrate units.
+const (
+	Kbps Bitrate = 1000
+	Mbps Bitrate = 1000 * Kbps
+)
+
+// String formats b with the largest suffix that keeps it exact: "2800k",
+// "6M", "800001".
+func (b Bitrate) String() string {
+	switch {
+	case b != 0 && b%Mbps == 0:
+		return strconv.FormatInt(int64(b/Mbps), 10) + "M"
+	case b != 0 && b%Kbps == 0:
+		return strconv.FormatInt(int64(b/Kbps), 10) + "k"
+	}
+	return strconv.FormatInt(int64(b), 10)
+}
+
+// MarshalText makes Bitrate print as "2800k" in JSON and YAML.
+func (b Bitrate) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
+
+// UnmarshalText parses a bitrate; see ParseBitrate.
+func (b *Bitrate) UnmarshalText(text []byte) error {
+	v, err := ParseBitrate(string(text))
+	if err != nil {
+		return err
+	}
+	*b = v
+	return nil
+}
+
+// ParseBitrate parses "800000", "2800k", "2.8M" (k may also be written K)
+// into bits per second, rounding to a whole bit, and rejects negative
+// values.
+func ParseBitrate(s string) (Bitrate, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return 0, fmt.Errorf("empty bitrate")
+	}
+	mult := 1.0
+	switch t[len(t)-1] {
+	case 'k', 'K':
+		mult, t = 1e3, t[:len(t)-1]
+	case 'M':
+		mult, t = 1e6, t[:len(t)-1]
+	}
+	if n, err := strconv.ParseInt(t, 10, 64); err == nil && mult == 1 {
+		if n < 0 {
+			return 0, fmt.Errorf("invalid bitrate %q: must not be negative", s)
+		}
+		return Bitrate(n), nil
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || t == "" {
+		return 0, fmt.Errorf("invalid bitrate %q: use bits/s or a number with k or M, such as 800000, 2800k, 2.8M", s)
+	}
+	if f < 0 {
+		return 0, fmt.Errorf("invalid bitrate %q: must not be negative", s)
+	}
+	v := math.Round(f * mult)
+	if v >= 1e15 { // far beyond any encoder; also keeps the int64 exact
+		return 0, fmt.Errorf("invalid bitrate %q: too large", s)
+	}
+	return Bitrate(v), nil
+}

@@ -74,6 +74,12 @@ func validate(c *Config, file string, src sources) error {
 			}
 			return nil
 		},
+		func() error { return v.snapshots("snapshots", c.Snapshots) },
+		func() error { return v.watermarks(c) },
+		func() error { return v.transcode(c) },
+		func() error { return v.nats(c.NATS) },
+		func() error { return v.tasks(c.Tasks) },
+		func() error { return v.webhooks(c.Webhooks) },
 		func() error { return v.paths(c) },
 	}
 	for _, check := range checks {
@@ -434,6 +440,9 @@ func (v *validator) rule(c *Config, r *PathRule, p string) error {
 		return v.errorf(k("srt_passphrase"), "must be 10 to 79 characters long (SRT), got %d", n)
 	}
 	res := c.resolve(r)
+	if err := v.ruleLive(c, r, res, p); err != nil {
+		return err
+	}
 	if r.Record != nil {
 		if err := v.record(k("record"), res.Record); err != nil {
 			return err

@@ -1,0 +1,75 @@
+package server
+
+import (
+	"net/http"
+
+	"mps/server/config"
+	"mps/transcode"
+	"mps/transcode/watermark"
+)
+
+// ladder maps the ladder named by path's rule to the transcoder's type.
+func (s *Server) ladder(path string) (transcode.Ladder, bool) {
+	cfg := s.Config()
+	name := cfg.Rule(path).Transcode
+	if name == "" {
+		return transcode.Ladder{}, false
+	}
+	l, ok := cfg.Transcode.Ladders[name]
+	if !ok {
+		return transcode.Ladder{}, false
+	}
+	out := transcode.Ladder{Name: name, Watermark: l.Watermark, GOP: l.GOP.D()}
+	for _, r := range l.Rungs {
+		out.Rungs = append(out.Rungs, transcode.Rung{
+			Name: r.Name, Width: r.Width, Height: r.Height,
+			VideoBitrate: int(r.VideoBitrate), MaxBitrate: int(r.MaxBitrate), FPS: r.FPS,
+			Codec: r.Codec, Preset: r.Preset, Profile: r.Profile,
+			AudioCodec: r.AudioCodec, AudioBitrate: int(r.AudioBitrate), Watermark: r.Watermark,
+		})
+	}
+	return out, true
+}
+
+// watermarkTemplate maps a named watermark of cfg to the filter builder's
+// template; a relative image path is under storage.data_dir.
+func watermarkTemplate(cfg *config.Config, name string) (watermark.Template, bool) {
+	w, ok := cfg.Watermarks[name]
+	if !ok {
+		return watermark.Template{}, false
+	}
+	img := w.Image
+	if img != "" {
+		img = cfg.DataPath(img)
+	}
+	return watermark.Template{
+		Type: w.Type, Image: img, Corner: watermark.Corner(w.Corner), X: w.X, Y: w.Y, Width: w.Width,
+		Opacity: w.Opacity, Text: w.Text, FontSize: w.FontSize, FontColor: w.FontColor,
+		Box: w.Box, BoxColor: w.BoxColor, Font: w.Font,
+	}, true
+}
+
+// snapshotRule maps path's effective snapshots settings, when enabled.
+func (s *Server) snapshotRule(path string) (transcode.SnapshotRule, bool) {
+	sn := s.Config().Rule(path).Snapshots
+	if !sn.Enabled {
+		return transcode.SnapshotRule{}, false
+	}
+	return transcode.SnapshotRule{Interval: sn.Interval.D(), Width: sn.Width, Quality: sn.Quality, Keep: sn.Keep}, true
+}
+
+func (s *Server) newTranscoder() *transcode.Manager {
+	cfg := s.Config()
+	return transcode.New(transcode.Config{
+		MaxTranscoders: cfg.Transcode.MaxTranscoders,
+		Ladder:         s.ladder,
+		Watermarks:     func(name string) (watermark.Template, bool) { return watermarkTemplate(s.Config(), name) },
+		Snapshot:       s.snapshotRule,
+		Dir:            cfg.Storage.DataDir,
+		Events:         s.bus,
+	}, s.paths, s.log)
+}
+
+func (s *Server) apiTranscoders(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"transcoders": s.tc.List()})
+}
