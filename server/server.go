@@ -18,10 +18,10 @@ import (
 	"mps/protocols/srt"
 	"mps/protocols/webrtc"
 	"mps/recorder"
-	"mps/transcode"
 	"mps/server/config"
 	"mps/server/events"
 	"mps/server/pathmgr"
+	"mps/transcode"
 )
 
 // Version is the MPS version reported by `mps version` and the API; the

@@ -121,7 +121,6 @@ func (m *Muxer) WriteUnit(u *stream.Unit) error {
 	return nil
 }
 
-
 // nonEmpty returns p without empty entries, copying only when needed so
 // that the shared unit is never modified.
 func nonEmpty(p [][]byte) [][]byte {
