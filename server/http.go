@@ -27,6 +27,9 @@ func (s *Server) routes() http.Handler {
 	if s.tc != nil {
 		mux.Handle("/snapshots/", s.tc.SnapshotHandler())
 	}
+	if s.jobs != nil {
+		mux.Handle("/outputs/", s.jobs.Handler())
+	}
 	mux.Handle("/", web.Handler())
 	if s.Config().API.Enabled {
 		mux.HandleFunc("GET /api/v1/streams", s.apiListStreams)
@@ -41,6 +44,13 @@ func (s *Server) routes() http.Handler {
 		if s.tc != nil {
 			mux.HandleFunc("GET /api/v1/transcoders", s.apiTranscoders)
 			mux.Handle("/api/v1/snapshots/", s.tc.SnapshotHandler())
+		}
+		if s.jobs != nil {
+			h := s.jobs.Handler()
+			for _, p := range []string{"/api/v1/tasks", "/api/v1/tasks/", "/api/v1/uploads", "/api/v1/schemes",
+				"/api/v1/schemes/", "/api/v1/templates", "/api/v1/outputs/"} {
+				mux.Handle(p, h)
+			}
 		}
 		mux.HandleFunc("GET /api/v1/sources", func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]any{"sources": s.paths.Sources()})

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 
 	"mps/server/config"
+	"mps/server/tasks"
 	"mps/transcode"
 	"mps/transcode/watermark"
 )
@@ -31,9 +33,9 @@ func (s *Server) ladder(path string) (transcode.Ladder, bool) {
 	return out, true
 }
 
-// watermarkTemplate maps a named watermark of cfg to the filter builder's
+// WatermarkTemplate maps a named watermark of cfg to the filter builder's
 // template; a relative image path is under storage.data_dir.
-func watermarkTemplate(cfg *config.Config, name string) (watermark.Template, bool) {
+func WatermarkTemplate(cfg *config.Config, name string) (watermark.Template, bool) {
 	w, ok := cfg.Watermarks[name]
 	if !ok {
 		return watermark.Template{}, false
@@ -63,7 +65,7 @@ func (s *Server) newTranscoder() *transcode.Manager {
 	return transcode.New(transcode.Config{
 		MaxTranscoders: cfg.Transcode.MaxTranscoders,
 		Ladder:         s.ladder,
-		Watermarks:     func(name string) (watermark.Template, bool) { return watermarkTemplate(s.Config(), name) },
+		Watermarks:     func(name string) (watermark.Template, bool) { return WatermarkTemplate(s.Config(), name) },
 		Snapshot:       s.snapshotRule,
 		Dir:            cfg.Storage.DataDir,
 		Events:         s.bus,
@@ -72,4 +74,62 @@ func (s *Server) newTranscoder() *transcode.Manager {
 
 func (s *Server) apiTranscoders(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"transcoders": s.tc.List()})
+}
+
+// tasksConfig maps the config to the task service's settings.
+func (s *Server) tasksConfig() tasks.Config {
+	cfg := s.Config()
+	tc := tasks.Config{
+		DataDir: cfg.Storage.DataDir,
+		NATS: tasks.NATSConfig{
+			URL: cfg.NATS.URL, Listen: cfg.NATS.Listen, StoreDir: cfg.DataPath(cfg.NATS.StoreDir),
+		},
+		Concurrency:   cfg.Tasks.Concurrency,
+		UploadLimit:   int64(cfg.Tasks.UploadLimit),
+		RecordingsDir: cfg.DataPath(cfg.Record.Directory),
+		Watermarks: func(name string) (watermark.Template, error) {
+			t, ok := WatermarkTemplate(s.Config(), name)
+			if !ok {
+				return t, fmt.Errorf("unknown watermark %q", name)
+			}
+			return t, nil
+		},
+	}
+	tc.Templates = cfg.Templates
+	tc.Schemes = taskSchemes(cfg)
+	for _, r := range cfg.Tasks.InputRoots {
+		tc.InputRoots = append(tc.InputRoots, cfg.DataPath(r))
+	}
+	for _, w := range cfg.Webhooks {
+		tc.Webhooks = append(tc.Webhooks, tasks.Webhook{URL: w.URL, Secret: w.Secret, Events: w.Events})
+	}
+	return tc
+}
+
+// taskSchemes maps the config's schemes to the task service's.
+func taskSchemes(cfg *config.Config) []tasks.Scheme {
+	var out []tasks.Scheme
+	for _, sc := range cfg.Schemes {
+		ts := tasks.Scheme{
+			Name:     sc.Name,
+			Priority: sc.Priority,
+			Disabled: !sc.Enabled,
+			Output:   tasks.Output{Dir: sc.Output.Dir, Prefix: sc.Output.Prefix},
+			Notify:   tasks.Notify{Mode: sc.Notify.Mode, Secret: sc.Notify.Secret},
+		}
+		if len(sc.Notify.Webhooks) > 0 {
+			ts.Notify.URL = sc.Notify.Webhooks[0] // the task service notifies one URL per scheme
+		}
+		if w := sc.Trigger.Watch; w != nil {
+			ts.Trigger.Watch = &tasks.WatchTrigger{Dir: cfg.DataPath(w.Dir), Glob: w.Glob}
+		}
+		if r := sc.Trigger.Recording; r != nil {
+			ts.Trigger.Recording = &tasks.RecordingTrigger{PathPattern: r.Path}
+		}
+		for _, op := range sc.Operations {
+			ts.Operations = append(ts.Operations, tasks.OpRef{Template: op.Template, Operation: op.Operation})
+		}
+		out = append(out, ts)
+	}
+	return out
 }

@@ -21,6 +21,7 @@ import (
 	"mps/server/config"
 	"mps/server/events"
 	"mps/server/pathmgr"
+	"mps/server/tasks"
 	"mps/transcode"
 )
 
@@ -49,6 +50,7 @@ type Server struct {
 	rec  *recorder.Manager
 	hls  *hls.Server
 	tc   *transcode.Manager
+	jobs *tasks.Service
 
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -146,6 +148,17 @@ func (s *Server) Start() error {
 	s.rec = rec
 	s.paths.OnPublish(rec.StreamStarted)
 
+	jobs, err := tasks.New(s.tasksConfig(), s.bus, s.log.With("component", "tasks"))
+	if err != nil {
+		s.Close()
+		return fmt.Errorf("tasks: %w", err)
+	}
+	s.jobs = jobs
+	if err := jobs.Start(ctx); err != nil {
+		s.Close()
+		return fmt.Errorf("tasks: %w", err)
+	}
+
 	if cfg.HTTP.Enabled {
 		s.hls = hls.New(hls.Config{Rule: s.hlsRule}, s.paths, s.log)
 		s.paths.OnPublish(s.hls.StreamStarted)
@@ -241,6 +254,9 @@ func (s *Server) Close() {
 		}
 		if s.tc != nil {
 			s.tc.Close()
+		}
+		if s.jobs != nil {
+			s.jobs.Close()
 		}
 		s.wg.Wait()
 	})

@@ -25,6 +25,8 @@ Usage:
                           reads ./mps.yaml when present, else built-in defaults
                           (identical to configs/mps.yaml). MPS_<SECTION>_<KEY>
                           environment variables override any key.
+  mps process INPUT -o DIR (-t TEMPLATE | --op JSON | --scheme NAME)...
+                          run operations on a file locally (see mps process -h)
   mps version             print the version
   mps --help              this help
 
@@ -45,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "serve":
 		return serve(args, stderr)
+	case "process":
+		return process(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "mps", server.Version)
 		return 0

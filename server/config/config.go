@@ -26,6 +26,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"mps/transcode/vod"
 )
 
 // Config is the whole MPS configuration, one field per top-level YAML
@@ -50,8 +52,13 @@ type Config struct {
 	// ladders and rungs.
 	Watermarks map[string]Watermark `yaml:"watermarks" json:"watermarks"`
 
-	NATS     NATS      `yaml:"nats" json:"nats"`
-	Tasks    Tasks     `yaml:"tasks" json:"tasks"`
+	NATS  NATS  `yaml:"nats" json:"nats"`
+	Tasks Tasks `yaml:"tasks" json:"tasks"`
+	// Templates are named VOD operations (transcode, snapshot, …) that
+	// task requests and schemes refer to by name.
+	Templates map[string]vod.Operation `yaml:"templates" json:"templates"`
+	// Schemes are the VOD workflows: what fires them and what they run.
+	Schemes  []Scheme  `yaml:"schemes" json:"schemes"`
 	Webhooks []Webhook `yaml:"webhooks" json:"webhooks"`
 
 	Paths []PathRule `yaml:"paths" json:"paths"`
@@ -293,8 +300,8 @@ func (r Record) SegmentPath(pathName string, start time.Time) string {
 const redactedSecret = "***"
 
 // Redacted returns a copy of c with passwords, passphrases, webhook secrets
-// and URL passwords replaced by "***", for showing the running config
-// through the API or in logs. The copy shares unmodified lists and maps
+// (schemes' included) and URL passwords replaced by "***", for showing the
+// running config through the API or in logs. The copy shares unmodified lists and maps
 // with c; treat both as read-only.
 func (c *Config) Redacted() *Config {
 	cp := *c
@@ -311,6 +318,19 @@ func (c *Config) Redacted() *Config {
 		w.URL = redactURL(w.URL)
 		if w.Secret != "" {
 			w.Secret = redactedSecret
+		}
+	}
+	cp.Schemes = slices.Clone(c.Schemes)
+	for i := range cp.Schemes {
+		n := &cp.Schemes[i].Notify
+		if n.Secret != "" {
+			n.Secret = redactedSecret
+		}
+		if len(n.Webhooks) > 0 {
+			n.Webhooks = slices.Clone(n.Webhooks)
+			for j := range n.Webhooks {
+				n.Webhooks[j] = redactURL(n.Webhooks[j])
+			}
 		}
 	}
 	cp.Paths = slices.Clone(c.Paths)

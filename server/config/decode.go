@@ -2,11 +2,13 @@ package config
 
 import (
 	"encoding"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,6 +32,11 @@ type decoder struct {
 
 // decodeYAML parses data and decodes it onto cfg, recording key lines in src.
 func decodeYAML(file string, data []byte, cfg *Config, src sources) error {
+	return decodeInto(file, data, reflect.ValueOf(cfg).Elem(), src)
+}
+
+// decodeInto parses data and decodes it onto v, a settable value.
+func decodeInto(file string, data []byte, v reflect.Value, src sources) error {
 	// Duplicate keys are reported by decodeStruct, with the key path.
 	f, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
 	if err != nil {
@@ -49,7 +56,7 @@ func decodeYAML(file string, data []byte, cfg *Config, src sources) error {
 	if body == nil {
 		return nil // empty file: all defaults
 	}
-	return d.decode(body, reflect.ValueOf(cfg).Elem(), "", lineOf(body))
+	return d.decode(body, v, "", lineOf(body))
 }
 
 // syntaxError turns a parser error into an Error with the line it reports.
@@ -108,7 +115,10 @@ func (d *decoder) unwrap(n ast.Node, key string, line int) (ast.Node, error) {
 	return nil, d.errorf(line, key, "alias chain too deep")
 }
 
-var textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+var (
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+)
 
 // decode decodes node n into v; key is v's key path and line the line of
 // that key, used for errors about the value.
@@ -134,6 +144,18 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, key string, line int) erro
 			return &Error{File: d.file, Line: line, Key: key, Err: err}
 		}
 		return nil
+	}
+	if reflect.PointerTo(v.Type()).Implements(jsonUnmarshalerType) {
+		// A type that only knows JSON (vod.Offset before it learnt
+		// UnmarshalText, say) gets a scalar as the JSON it would have
+		// been in an API request; a mapping or a list is decoded field by
+		// field below.
+		if raw, ok := scalarJSON(n); ok {
+			if err := v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(raw); err != nil {
+				return &Error{File: d.file, Line: line, Key: key, Err: err}
+			}
+			return nil
+		}
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
@@ -231,7 +253,7 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, key string, line int
 		}
 		seen[name] = true
 		d.src[fk] = source{line: kl}
-		if err := d.decode(kv.Value, v.Field(fi), fk, kl); err != nil {
+		if err := d.decode(kv.Value, v.FieldByIndex(fi), fk, kl); err != nil {
 			return err
 		}
 	}
@@ -372,6 +394,24 @@ func scalarText(n ast.Node) (string, bool) {
 	return "", false
 }
 
+// scalarJSON renders a scalar node as the JSON value it stands for: a
+// number or boolean as written, anything else as a JSON string.
+func scalarJSON(n ast.Node) ([]byte, bool) {
+	switch t := n.(type) {
+	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
+		raw := []byte(t.GetToken().Value)
+		if json.Valid(raw) {
+			return raw, true
+		}
+	}
+	text, ok := scalarText(n)
+	if !ok {
+		return nil, false
+	}
+	raw, err := json.Marshal(text)
+	return raw, err == nil
+}
+
 // describe names a node's kind for "expected X, got Y" messages.
 func describe(n ast.Node) string {
 	switch t := n.(type) {
@@ -391,26 +431,52 @@ func describe(n ast.Node) string {
 	return n.Type().String()
 }
 
-// yamlFields maps the YAML names of t's exported fields to field indexes.
-func yamlFields(t reflect.Type) map[string]int {
-	m := map[string]int{}
-	for i := 0; i < t.NumField(); i++ {
-		if name := yamlName(t.Field(i)); name != "" {
-			m[name] = i
-		}
-	}
+// yamlFields maps the YAML names of t's exported fields to field index
+// paths (for reflect.Value.FieldByIndex). The fields of an embedded struct
+// tagged `yaml:",inline"` (or embedded without a YAML name, as
+// encoding/json promotes them) are t's own keys: vod.SnapshotSpec's image
+// keys, a scheme operation's inline vod.Operation.
+func yamlFields(t reflect.Type) map[string][]int {
+	m := map[string][]int{}
+	walkFields(t, nil, func(name string, index []int) { m[name] = index })
 	return m
 }
 
 // fieldNames lists t's YAML keys in declaration order, for error hints.
 func fieldNames(t reflect.Type) []string {
 	var names []string
+	walkFields(t, nil, func(name string, _ []int) { names = append(names, name) })
+	return names
+}
+
+// walkFields calls fn with the YAML name and index path of every key of
+// struct type t, inline fields expanded in place.
+func walkFields(t reflect.Type, prefix []int, fn func(name string, index []int)) {
 	for i := 0; i < t.NumField(); i++ {
-		if name := yamlName(t.Field(i)); name != "" {
-			names = append(names, name)
+		f := t.Field(i)
+		index := append(append([]int(nil), prefix...), i)
+		if isInline(f) {
+			walkFields(f.Type, index, fn)
+			continue
+		}
+		if name := yamlName(f); name != "" {
+			fn(name, index)
 		}
 	}
-	return names
+}
+
+// isInline reports whether f is an embedded struct whose keys are its
+// parent's.
+func isInline(f reflect.StructField) bool {
+	if !f.Anonymous || f.Type.Kind() != reflect.Struct {
+		return false
+	}
+	tag := f.Tag.Get("yaml")
+	name, opts, _ := strings.Cut(tag, ",")
+	if name != "" {
+		return false
+	}
+	return tag == "" || slices.Contains(strings.Split(opts, ","), "inline")
 }
 
 func yamlName(f reflect.StructField) string {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"mps/transcode/vod"
 )
 
 // mpsYAML is the documented config users copy; it must be the embedded
@@ -75,6 +77,18 @@ func TestDefaultValues(t *testing.T) {
 	check("watermarks", c.Watermarks, map[string]Watermark(nil))
 	check("nats", c.NATS, NATS{StoreDir: "nats"})
 	check("tasks", c.Tasks, Tasks{Concurrency: 1, UploadLimit: 2 * GiB, OutputDir: "outputs"})
+	check("templates", c.Templates, map[string]vod.Operation{
+		"mp4_720p": {Type: vod.TypeTranscode, Transcode: &vod.TranscodeSpec{
+			Container: "mp4",
+			Video:     vod.VideoSpec{Codec: "h264", Height: 720, RateControl: "crf", CRF: 23, Preset: "veryfast"},
+			Audio:     vod.AudioSpec{Codec: "aac", Bitrate: "128k"},
+		}},
+		"thumbnails": {Type: vod.TypeSnapshot, Snapshot: &vod.SnapshotSpec{
+			Times:     []vod.Offset{"10%", "50%", "90%"},
+			ImageSpec: vod.ImageSpec{Format: "jpg", Width: 320},
+		}},
+	})
+	check("schemes", c.Schemes, []Scheme(nil))
 	check("webhooks", c.Webhooks, []Webhook(nil))
 	check("paths", len(c.Paths), 0)
 }
@@ -116,6 +130,13 @@ func documentedKeys(t *testing.T, name, text string, requireComments bool) map[s
 	return documented
 }
 
+// exampleKeys limits the keys an example must show for types whose full
+// key set is documented elsewhere: a scheme's inline operation has every
+// template key, listed in the templates section's comment.
+var exampleKeys = map[reflect.Type][]string{
+	reflect.TypeFor[OpRef](): {"template", "type"},
+}
+
 // checkDocumented reports every YAML key of type typ missing under all of
 // prefixes in documented. For a map it needs at least one example entry and
 // checks the keys of the element type across all of them (one watermark
@@ -126,7 +147,11 @@ func checkDocumented(t *testing.T, documented map[string]bool, prefixes []string
 	case reflect.Pointer, reflect.Slice:
 		checkDocumented(t, documented, prefixes, typ.Elem())
 	case reflect.Struct:
-		for _, name := range fieldNames(typ) {
+		keys := fieldNames(typ)
+		if only, ok := exampleKeys[typ]; ok {
+			keys = only
+		}
+		for _, name := range keys {
 			var found []string
 			for _, p := range prefixes {
 				if documented[p+"."+name] {
@@ -137,7 +162,7 @@ func checkDocumented(t *testing.T, documented map[string]bool, prefixes []string
 				t.Errorf("key %s.%s is not documented", prefixes[0], name)
 				continue
 			}
-			checkDocumented(t, documented, found, typ.Field(yamlFields(typ)[name]).Type)
+			checkDocumented(t, documented, found, typ.FieldByIndex(yamlFields(typ)[name]).Type)
 		}
 	case reflect.Map:
 		var entries []string
@@ -170,10 +195,12 @@ func TestDefaultYAMLDocumentsEveryKey(t *testing.T) {
 			t.Errorf("section %s missing from default.yaml", sec)
 		}
 		switch sec {
-		case "paths", "watermarks", "webhooks":
+		case "paths", "watermarks", "webhooks", "schemes":
+			continue
+		case "templates": // see TestTemplatesCommentListsEveryKey
 			continue
 		}
-		checkDocumented(t, documented, []string{sec}, ct.Field(yamlFields(ct)[sec]).Type)
+		checkDocumented(t, documented, []string{sec}, ct.FieldByIndex(yamlFields(ct)[sec]).Type)
 	}
 	if !documented["transcode.ladders.abr.rungs.audio_bitrate"] {
 		t.Error("the key walk missed the example rung") // guards the test itself
@@ -209,19 +236,32 @@ func commentedExample(t *testing.T, section string) string {
 // TestCommentedExamples parses the commented watermarks and webhooks
 // examples and checks that between them they show every key.
 func TestCommentedExamples(t *testing.T) {
-	for _, sec := range []string{"watermarks", "webhooks"} {
+	for _, sec := range []string{"watermarks", "webhooks", "schemes"} {
 		ex := commentedExample(t, sec)
 		cfg, err := Parse("example.yaml", []byte(ex))
 		if err != nil {
 			t.Fatalf("%s example: %v\n%s", sec, err, ex)
 		}
 		ct := typeOf(cfg)
-		checkDocumented(t, documentedKeys(t, sec, ex, false), []string{sec}, ct.Field(yamlFields(ct)[sec]).Type)
+		checkDocumented(t, documentedKeys(t, sec, ex, false), []string{sec}, ct.FieldByIndex(yamlFields(ct)[sec]).Type)
 		if sec == "watermarks" && (cfg.Watermarks["logo"].Corner != CornerTopRight || cfg.Watermarks["clock"].Opacity != 1) {
 			t.Errorf("watermarks example = %+v", cfg.Watermarks)
 		}
 		if sec == "webhooks" && (len(cfg.Webhooks) != 1 || len(cfg.Webhooks[0].Events) != 2) {
 			t.Errorf("webhooks example = %+v", cfg.Webhooks)
+		}
+		if sec == "schemes" {
+			if len(cfg.Schemes) != 1 {
+				t.Fatalf("schemes example = %+v", cfg.Schemes)
+			}
+			s := cfg.Schemes[0]
+			if s.Name != "web" || !s.Enabled || s.Trigger.Watch == nil || s.Trigger.Watch.Glob != "*.mp4" ||
+				s.Trigger.Recording == nil || s.Trigger.Recording.Path != "live/*" || len(s.Operations) != 2 ||
+				s.Operations[0].Template != "mp4_720p" || s.Operations[1].Type != vod.TypeSprite ||
+				s.Operations[1].Sprite == nil || s.Operations[1].Sprite.Every != "10%" || s.Operations[1].Sprite.Rows != 3 ||
+				s.Output.Prefix != "web" || s.Notify.Mode != NotifyFinish || len(s.Notify.Webhooks) != 1 {
+				t.Errorf("schemes example = %+v", s)
+			}
 		}
 	}
 }
@@ -240,5 +280,52 @@ func TestPathsExampleParses(t *testing.T) {
 	}
 	if r.Transcode != "abr" || !r.Snapshots.Enabled || r.Snapshots.Interval.D() != 30*time.Second || r.Snapshots.Keep != cfg.Snapshots.Keep {
 		t.Fatalf("example rule transcode/snapshots = %q %+v", r.Transcode, r.Snapshots)
+	}
+}
+
+// TestTemplatesCommentListsEveryKey checks that the comment above
+// `templates:` names every operation type and every key an operation can
+// have, down to the keys of nested settings (video, hls, rungs, loudnorm…):
+// the two example templates cannot show them all.
+func TestTemplatesCommentListsEveryKey(t *testing.T) {
+	s := string(defaultYAML)
+	end := strings.Index(s, "\ntemplates:\n")
+	start := strings.LastIndex(s[:end], "\n\n")
+	if end < 0 || start < 0 {
+		t.Fatal("no templates section")
+	}
+	comment := s[start:end]
+	words := map[string]bool{}
+	for _, w := range regexp.MustCompile(`[a-z0-9_]+`).FindAllString(comment, -1) {
+		words[w] = true
+	}
+	var walk func(reflect.Type)
+	seen := map[reflect.Type]bool{}
+	walk = func(typ reflect.Type) {
+		switch typ.Kind() {
+		case reflect.Pointer, reflect.Slice:
+			walk(typ.Elem())
+		case reflect.Struct:
+			if seen[typ] {
+				return
+			}
+			seen[typ] = true
+			for name, idx := range yamlFields(typ) {
+				if !words[name] {
+					t.Errorf("key %s (of %s) is not in the templates comment", name, typ)
+				}
+				walk(typ.FieldByIndex(idx).Type)
+			}
+		}
+	}
+	walk(reflect.TypeFor[vod.Operation]())
+	if len(seen) < 10 {
+		t.Fatalf("walked only %d types", len(seen)) // guards the walk
+	}
+	for _, typ := range []string{vod.TypeTranscode, vod.TypeAdaptive, vod.TypeSnapshot, vod.TypeSample, vod.TypeSprite,
+		vod.TypeAnimated, vod.TypeWatermark, vod.TypeEnhance, vod.TypeRemux, vod.TypeProbe} {
+		if !regexp.MustCompile(`(?m)^#   ` + typ + ` `).MatchString(comment) {
+			t.Errorf("operation type %s is not listed in the templates comment", typ)
+		}
 	}
 }

@@ -12,9 +12,9 @@ import (
 
 // EnvPrefix starts every environment override: MPS_<SECTION>_<KEY>, e.g.
 // MPS_RTMP_ADDRESS or MPS_HLS_PART_DURATION. Containers are configured this
-// way without mounting a file. Lists are comma-separated. The paths and
-// webhooks lists and the named-entry maps (watermarks, transcode.ladders)
-// have no overrides: they only make sense in a file. Variables naming an
+// way without mounting a file. Lists are comma-separated. The paths,
+// webhooks and schemes lists and the named-entry maps (watermarks,
+// transcode.ladders, templates) have no overrides: they only make sense in a file. Variables naming an
 // unknown section are ignored (they may be meant for something else); an
 // unknown key in a known section is an error, so a typo is not silently
 // dropped.
@@ -74,10 +74,10 @@ func lookupEnv(cv reflect.Value, rest string) (section string, field reflect.Val
 			}
 			return sec, reflect.Value{}, key, fmt.Errorf("unknown setting %s.%s (valid: %s)", sec, key, strings.Join(valid, ", "))
 		}
-		if sv.Field(fi).Kind() == reflect.Map {
+		if sv.FieldByIndex(fi).Kind() == reflect.Map {
 			return sec, reflect.Value{}, key, fmt.Errorf("%s.%s is a mapping of named entries and can only be set in the file", sec, key)
 		}
-		return sec, sv.Field(fi), key, nil
+		return sec, sv.FieldByIndex(fi), key, nil
 	}
 	return "", reflect.Value{}, "", nil
 }
@@ -88,7 +88,7 @@ func lookupEnv(cv reflect.Value, rest string) (section string, field reflect.Val
 func envKeys(st reflect.Type) []string {
 	var keys []string
 	for _, n := range fieldNames(st) {
-		if st.Field(yamlFields(st)[n]).Type.Kind() != reflect.Map {
+		if st.FieldByIndex(yamlFields(st)[n]).Type.Kind() != reflect.Map {
 			keys = append(keys, n)
 		}
 	}

@@ -104,7 +104,7 @@ func TestEnvCoversEveryKey(t *testing.T) {
 	cfg := Defaults()
 	n := 0
 	for _, sec := range fieldNames(typeOf(cfg)) {
-		st := typeOf(cfg).Field(yamlFields(typeOf(cfg))[sec]).Type
+		st := typeOf(cfg).FieldByIndex(yamlFields(typeOf(cfg))[sec]).Type
 		if st.Kind() != reflect.Struct {
 			continue // paths, webhooks, watermarks: file only
 		}

@@ -79,6 +79,8 @@ func validate(c *Config, file string, src sources) error {
 		func() error { return v.transcode(c) },
 		func() error { return v.nats(c.NATS) },
 		func() error { return v.tasks(c.Tasks) },
+		func() error { return v.templates(c) },
+		func() error { return v.schemes(c) },
 		func() error { return v.webhooks(c.Webhooks) },
 		func() error { return v.paths(c) },
 	}

@@ -29,6 +29,19 @@ func (o *Offset) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// UnmarshalText accepts an offset as written in a config file ("1.5",
+// "2.5s", "00:01:02", "10%") and checks its syntax, so a bad value is
+// reported where it was written rather than when the operation runs. An
+// empty text is the zero offset.
+func (o *Offset) UnmarshalText(b []byte) error {
+	v := Offset(strings.TrimSpace(string(b)))
+	if _, err := v.Seconds(100); err != nil { // syntax only: 100 is a nominal duration
+		return err
+	}
+	*o = v
+	return nil
+}
+
 // IsPercent reports whether o is a share of the duration.
 func (o Offset) IsPercent() bool { return strings.HasSuffix(strings.TrimSpace(string(o)), "%") }
 
