@@ -13,7 +13,8 @@ import (
 // ladder maps the ladder named by path's rule to the transcoder's type.
 func (s *Server) ladder(path string) (transcode.Ladder, bool) {
 	cfg := s.Config()
-	name := cfg.Rule(path).Transcode
+	rule := cfg.Rule(path)
+	name := rule.Transcode
 	if name == "" {
 		return transcode.Ladder{}, false
 	}
@@ -21,7 +22,8 @@ func (s *Server) ladder(path string) (transcode.Ladder, bool) {
 	if !ok {
 		return transcode.Ladder{}, false
 	}
-	out := transcode.Ladder{Name: name, Watermark: l.Watermark, GOP: l.GOP.D()}
+	out := transcode.Ladder{Name: name, Watermark: l.Watermark, GOP: l.GOP.D(),
+		OnDemand: rule.TranscodeOnDemand, CloseAfter: rule.TranscodeCloseAfter.D()}
 	for _, r := range l.Rungs {
 		out.Rungs = append(out.Rungs, transcode.Rung{
 			Name: r.Name, Width: r.Width, Height: r.Height,

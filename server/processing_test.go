@@ -145,3 +145,38 @@ func TestLiveProcessing(t *testing.T) {
 		t.Fatalf("Opus audio mean volume %.1f dB: silence", db)
 	}
 }
+
+// TestTranscodeOnDemand checks that a path whose rule says
+// transcode_on_demand runs no ffmpeg until a player asks for a rung, that
+// the player then gets the rung, and that the ladder stops once the rungs
+// have had no reader for transcode_close_after.
+func TestTranscodeOnDemand(t *testing.T) {
+	needFFmpeg(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := testConfig(t)
+	cfg.Transcode.Ladders = map[string]config.Ladder{"one": {GOP: config.Duration(time.Second), Rungs: []config.Rung{
+		{Name: "240p", Height: 240, VideoBitrate: 300_000, Preset: "ultrafast", Codec: "h264", AudioCodec: "aac", AudioBitrate: 64_000},
+	}}}
+	cfg.Paths = []config.PathRule{{Name: "live/od", Transcode: "one", TranscodeOnDemand: true,
+		TranscodeCloseAfter: config.Duration(2 * time.Second)}}
+	s := startServer(t, cfg)
+	publishRTMP(t, ctx, makeSource(t, ctx), "rtmp://"+s.RTMPAddr()+"/live/od", true)
+	waitFor(t, 10*time.Second, "source", func() bool { return s.Paths().Get("live/od") != nil })
+	running := func() int {
+		var tcs struct{ Transcoders []any }
+		getJSON(t, "http://"+s.HTTPAddr()+"/api/v1/transcoders", &tcs)
+		return len(tcs.Transcoders)
+	}
+	time.Sleep(time.Second)
+	if n := running(); n != 0 || s.Paths().Get("live/od/240p") != nil {
+		t.Fatalf("on-demand ladder running with no reader (%d transcoders)", n)
+	}
+	codec, w, h, frames := probeFrames(t, ctx, "rtmp://"+s.RTMPAddr()+"/live/od/240p", 30)
+	if codec != "h264" || w != 426 || h != 240 || frames < 30 {
+		t.Fatalf("rung on demand: %s %dx%d %d frames", codec, w, h, frames)
+	}
+	waitFor(t, 15*time.Second, "idle ladder stopped", func() bool {
+		return running() == 0 && s.Paths().Get("live/od/240p") == nil
+	})
+}

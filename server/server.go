@@ -96,6 +96,7 @@ func (s *Server) Start() error {
 
 	s.tc = s.newTranscoder()
 	s.paths.OnPublish(s.tc.StreamStarted)
+	s.paths.SetDemandFunc(s.tc.Demand)
 
 	if cfg.RTMP.Enabled {
 		s.rtmp = rtmp.New(rtmp.Config{Addr: cfg.RTMP.Address, AudioToAAC: s.tc.AAC}, s.paths, s.log.With("component", "rtmp"))

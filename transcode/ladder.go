@@ -30,6 +30,11 @@ type Ladder struct {
 	// GOP is the keyframe interval shared by all encoded rungs (default
 	// DefaultGOP).
 	GOP time.Duration `json:"gop,omitempty" yaml:"gop"`
+	// OnDemand leaves the ladder stopped until a reader asks for one of
+	// its rungs (Manager.Demand), and stops it CloseAfter after the
+	// rungs' last reader left.
+	OnDemand   bool          `json:"on_demand,omitempty" yaml:"on_demand"`
+	CloseAfter time.Duration `json:"close_after,omitempty" yaml:"close_after"`
 }
 
 // Rung is one rendition.

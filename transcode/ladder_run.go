@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mps/server/stream"
@@ -29,7 +30,10 @@ type ladderRun struct {
 	done    chan struct{}
 	started time.Time
 
+	idle atomic.Bool // stopped by stopWhenIdle
+
 	mu       sync.Mutex
+	outs     map[*stream.Stream]struct{} // published rung streams, for the idle check
 	state    string
 	restarts int
 	lastErr  string
@@ -134,6 +138,7 @@ func (r *ladderRun) run() {
 		m.emit(EventFailed, r.path, map[string]any{"ladder": r.ladder.Name, "error": err.Error()})
 		return
 	}
+	var wg sync.WaitGroup
 	var plan ladderPlan
 	hasEncoded := false
 	for _, g := range r.ladder.Rungs {
@@ -149,10 +154,16 @@ func (r *ladderRun) run() {
 			return
 		}
 	}
+	if r.ladder.OnDemand {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.stopWhenIdle()
+		}()
+	}
 	m.log.Info("ladder started", "path", r.path, "ladder", r.ladder.Name, "rungs", r.rungPaths())
 	m.emit(EventStarted, r.path, map[string]any{"ladder": r.ladder.Name, "rungs": r.rungPaths()})
 
-	var wg sync.WaitGroup
 	for _, g := range r.ladder.Rungs {
 		if g.codec() == CodecSource {
 			wg.Add(1)
@@ -170,6 +181,9 @@ func (r *ladderRun) run() {
 		if isDone(r.s.Done()) || r.ctx.Err() != nil {
 			if r.ctx.Err() != nil && !isDone(r.s.Done()) {
 				reason = "stopped"
+				if r.idle.Load() {
+					reason = "no reader"
+				}
 			}
 			break
 		}
@@ -396,6 +410,8 @@ func (r *ladderRun) rungOut(ctx context.Context, g Rung, rd *os.File, a *anchor)
 			if err != nil {
 				r.m.log.Warn("rung not published", "path", path, "error", err)
 				out = nil
+			} else {
+				r.addOut(out)
 			}
 			for _, p := range pending {
 				r.write(&out, p, offset)
@@ -439,6 +455,7 @@ func (r *ladderRun) passthrough(g Rung) {
 		r.m.log.Warn("rung not published", "path", path, "error", err)
 		return
 	}
+	r.addOut(out)
 	defer out.Close()
 	for {
 		u, err := rd.Read()
@@ -449,6 +466,59 @@ func (r *ladderRun) passthrough(g Rung) {
 		c.Track = byTrack[u.Track]
 		if out.Write(&c) != nil {
 			return
+		}
+	}
+}
+
+func (r *ladderRun) addOut(s *stream.Stream) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.outs == nil {
+		r.outs = make(map[*stream.Stream]struct{})
+	}
+	r.outs[s] = struct{}{}
+}
+
+// readers counts the readers of the rung streams still live.
+func (r *ladderRun) readers() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for s := range r.outs {
+		if isDone(s.Done()) {
+			delete(r.outs, s)
+			continue
+		}
+		n += len(s.Stats().PerReader)
+	}
+	return n
+}
+
+// stopWhenIdle stops an on-demand ladder once its rungs have had no reader
+// for the ladder's CloseAfter (default 30 s); the next Demand restarts it.
+func (r *ladderRun) stopWhenIdle() {
+	closeAfter := r.ladder.CloseAfter
+	if closeAfter <= 0 {
+		closeAfter = 30 * time.Second
+	}
+	t := time.NewTicker(min(time.Second, closeAfter/4))
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case now := <-t.C:
+			if r.readers() > 0 {
+				last = now
+				continue
+			}
+			if now.Sub(last) >= closeAfter {
+				r.m.log.Info("on-demand ladder idle, stopping", "path", r.path, "idle", closeAfter)
+				r.idle.Store(true)
+				r.cancel()
+				return
+			}
 		}
 	}
 }

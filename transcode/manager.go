@@ -3,7 +3,9 @@ package transcode
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -70,7 +72,8 @@ type Manager struct {
 	mu      sync.Mutex
 	closed  bool
 	ladders map[string]*ladderRun
-	outputs map[string]int // rung paths we publish: never a ladder source
+	pending map[string]pendingLadder // on-demand ladders waiting for a reader
+	outputs map[string]int           // rung paths we publish: never a ladder source
 	snaps   map[string]*snapshotter
 	audio   map[audioKey]*audioFeed
 
@@ -100,6 +103,7 @@ func New(cfg Config, hub stream.Hub, log *slog.Logger) *Manager {
 	m := &Manager{
 		cfg: cfg, hub: hub, log: log.With("component", "transcode"),
 		ladders: make(map[string]*ladderRun),
+		pending: make(map[string]pendingLadder),
 		outputs: make(map[string]int),
 		snaps:   make(map[string]*snapshotter),
 		audio:   make(map[audioKey]*audioFeed),
@@ -127,9 +131,50 @@ func (m *Manager) StreamStarted(s *stream.Stream) {
 	}
 	if m.cfg.Ladder != nil {
 		if l, ok := m.cfg.Ladder(path); ok {
+			if l.OnDemand {
+				m.mu.Lock()
+				m.pending[path] = pendingLadder{s: s, l: l}
+				m.mu.Unlock()
+				return
+			}
 			m.startLadder(s, l)
 		}
 	}
+}
+
+// pendingLadder is an on-demand ladder's source, kept until a reader of a
+// rung asks for it.
+type pendingLadder struct {
+	s *stream.Stream
+	l Ladder
+}
+
+// Demand starts the on-demand ladder that publishes path (a rung path
+// SOURCE/RUNG) if its source is live, and reports whether path will be
+// published, so the hub can make the reader wait for it.
+func (m *Manager) Demand(path string) bool {
+	i := strings.LastIndexByte(path, '/')
+	if i <= 0 {
+		return false
+	}
+	src, rung := path[:i], path[i+1:]
+	m.mu.Lock()
+	p, ok := m.pending[src]
+	if ok && (isDone(p.s.Done()) || m.closed) {
+		delete(m.pending, src)
+		ok = false
+	}
+	running := ok && m.ladders[src] != nil && m.ladders[src].s == p.s
+	m.mu.Unlock()
+	if !ok || !slices.ContainsFunc(p.l.Rungs, func(g Rung) bool { return g.Name == rung }) {
+		return false
+	}
+	if !running {
+		m.startLadder(p.s, p.l)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ladders[src] != nil && m.ladders[src].s == p.s
 }
 
 // Status describes one running ladder for the API.

@@ -52,6 +52,11 @@ type PathRule struct {
 	// Transcode names a ladder of transcode.ladders to run on this path's
 	// streams; empty means none.
 	Transcode string `yaml:"transcode" json:"transcode,omitempty"`
+	// TranscodeOnDemand starts the ladder only when a reader asks for one
+	// of its rungs, and stops it TranscodeCloseAfter after the rungs' last
+	// reader left, so idle channels cost no CPU.
+	TranscodeOnDemand   bool     `yaml:"transcode_on_demand" json:"transcode_on_demand,omitempty"`
+	TranscodeCloseAfter Duration `yaml:"transcode_close_after" json:"transcode_close_after"`
 
 	// Snapshots is a partial snapshots section, like Record.
 	Snapshots *SnapshotsOverride `yaml:"snapshots" json:"snapshots,omitempty"`
@@ -113,6 +118,8 @@ type ResolvedRule struct {
 	Forward                  []string `json:"forward,omitempty"`
 	SRTPassphrase            string   `json:"srt_passphrase,omitempty"`
 	Transcode                string   `json:"transcode,omitempty"`
+	TranscodeOnDemand        bool     `json:"transcode_on_demand,omitempty"`
+	TranscodeCloseAfter      Duration `json:"transcode_close_after"`
 
 	// Record, HLS and Snapshots are the effective sections for this path.
 	Record    Record    `json:"record"`
@@ -134,6 +141,7 @@ func (r ResolvedRule) Equal(o ResolvedRule) bool {
 // Rule per-path defaults applied to every rule (and to the default rule).
 const (
 	DefaultSourceOnDemandCloseAfter = Duration(10e9) // 10s
+	DefaultTranscodeCloseAfter      = Duration(30e9) // 30s
 	DefaultSourceRetry              = Duration(1e9)  // 1s
 )
 
@@ -143,6 +151,7 @@ func defaultPathRule() PathRule {
 	return PathRule{
 		SourceOnDemandCloseAfter: DefaultSourceOnDemandCloseAfter,
 		SourceRetry:              DefaultSourceRetry,
+		TranscodeCloseAfter:      DefaultTranscodeCloseAfter,
 	}
 }
 
@@ -224,6 +233,8 @@ func (c *Config) resolve(r *PathRule) ResolvedRule {
 		Forward:                  cloneStrings(r.Forward),
 		SRTPassphrase:            r.SRTPassphrase,
 		Transcode:                r.Transcode,
+		TranscodeOnDemand:        r.TranscodeOnDemand,
+		TranscodeCloseAfter:      r.TranscodeCloseAfter,
 		Record:                   c.Record,
 		HLS:                      c.HLS,
 		Snapshots:                c.Snapshots,

@@ -77,6 +77,7 @@ func TestRuleMerging(t *testing.T) {
 	want := ResolvedRule{
 		SourceOnDemandCloseAfter: Duration(10 * time.Second),
 		SourceRetry:              Duration(time.Second),
+		TranscodeCloseAfter:      Duration(30 * time.Second),
 		Record:                   cfg.Record,
 		HLS:                      cfg.HLS,
 		Snapshots:                cfg.Snapshots,

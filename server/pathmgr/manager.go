@@ -20,6 +20,7 @@ type Manager struct {
 	policy atomic.Pointer[PolicyFunc]
 
 	pull   SourceFunc
+	demand func(path string) bool
 	hooks  []func(*stream.Stream)
 	ctx    context.Context // ends at Close: the owner of source goroutines
 	cancel context.CancelFunc
@@ -145,6 +146,12 @@ func (m *Manager) publish(req stream.Request, tracks []*stream.Track, opts strea
 	return s, nil
 }
 
+// SetDemandFunc installs f, asked when a reader wants a path nobody
+// publishes: if f starts something that will publish it (an on-demand
+// transcoder's rung), it returns true and the reader waits for the stream.
+// It must be called before the server starts.
+func (m *Manager) SetDemandFunc(f func(path string) bool) { m.demand = f }
+
 // OnPublish registers f to be called synchronously with every new stream
 // before its publisher writes the first unit, so consumers that must see
 // the whole stream (the recorder, forwarders) attach their readers in time.
@@ -193,6 +200,9 @@ func (m *Manager) Read(ctx context.Context, req stream.Request) (*stream.Stream,
 	}
 	if pol.Source != "" && pol.SourceOnDemand && m.pull != nil {
 		m.startSource(req.Path, pol)
+		return m.waitStream(ctx, req.Path, onDemandWait)
+	}
+	if m.demand != nil && m.demand(req.Path) {
 		return m.waitStream(ctx, req.Path, onDemandWait)
 	}
 	return nil, fmt.Errorf("read %s: %w", req.Path, stream.ErrNotFound)
