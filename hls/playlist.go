@@ -169,7 +169,11 @@ func (m *muxer) mediaPlaylist(query string, reports []*playlist.MediaRenditionRe
 		pl.Map = &playlist.MediaMap{URI: withQuery(m.initName(), query)}
 	}
 	if ll {
-		phb := 3 * tl.partTarget
+		// Twice the part target: the RFC's minimum (it recommends three).
+		// Players sit PART-HOLD-BACK behind the live edge, so this is most
+		// of LL-HLS latency: 2x measured 0.64 s glass to glass with hls.js
+		// and 200 ms parts on loopback, 3x 0.85 s.
+		phb := 2 * tl.partTarget
 		pl.ServerControl = &playlist.MediaServerControl{CanBlockReload: true, PartHoldBack: &phb}
 		pl.PartInf = &playlist.MediaPartInf{PartTarget: tl.partTarget}
 	}
