@@ -42,7 +42,7 @@ func checkLLPlaylist(t *testing.T, pl *playlist.Media) {
 		t.Errorf("PART-TARGET %v, want about the configured 200ms", target)
 	}
 	if phb := *pl.ServerControl.PartHoldBack; phb < 2*target {
-		t.Errorf("PART-HOLD-BACK %v < 3 x PART-TARGET %v", phb, target)
+		t.Errorf("PART-HOLD-BACK %v < 2 x PART-TARGET %v (the RFC minimum)", phb, target)
 	}
 	if len(pl.Segments) == 0 {
 		t.Fatal("no segments")
