@@ -41,10 +41,11 @@ func (s *Service) workLoop() {
 				return
 			case <-s.wake:
 				// The wake-up (core NATS) can overtake the stream's copy
-				// of the message: look again shortly after.
-				idle = 50 * time.Millisecond
+				// of the message: look at once, then again soon after,
+				// backing off, so a new task starts within milliseconds.
+				idle = 5 * time.Millisecond
 			case <-time.After(idle):
-				idle = time.Second
+				idle = min(2*idle, time.Second)
 			}
 			msg = s.fetch()
 		}
