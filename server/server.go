@@ -149,7 +149,7 @@ func (s *Server) Start() error {
 	s.rec = rec
 	s.paths.OnPublish(rec.StreamStarted)
 
-	jobs, err := tasks.New(s.tasksConfig(), s.bus, s.log.With("component", "tasks"))
+	jobs, err := tasks.New(s.tasksConfig(), s.bus, s.log)
 	if err != nil {
 		s.Close()
 		return fmt.Errorf("tasks: %w", err)
