@@ -49,7 +49,9 @@ try {
     window.__st = st;
     const video = document.getElementById('v');
     if (!window.Hls || !Hls.isSupported()) { st.fatal.push('hls.js not supported'); return; }
-    const hls = new Hls({ lowLatencyMode: true, enableWorker: true });
+    // maxLiveSyncPlaybackRate lets hls.js play slightly faster to reach
+    // the target latency (PART-HOLD-BACK) after start-up or a stall.
+    const hls = new Hls({ lowLatencyMode: true, enableWorker: true, maxLiveSyncPlaybackRate: 1.5 });
     window.__hls = hls;
     hls.on(Hls.Events.MANIFEST_PARSED, (_, d) => { st.levels = d.levels.length; st.codecs = d.levels.map((l) => l.codecSet || l.attrs.CODECS); video.play().catch((e) => st.errors.push('play: ' + e.message)); });
     hls.on(Hls.Events.LEVEL_SWITCHED, (_, d) => st.switched.push(d.level));

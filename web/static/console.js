@@ -89,7 +89,7 @@ async function playHLS(path) {
   const v = $('#video');
   const url = '/hls/' + path + '/index.m3u8';
   if (window.Hls && Hls.isSupported()) {
-    hls = new Hls({ lowLatencyMode: true });
+    hls = new Hls({ lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5 });
     hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) $('#status').textContent = 'error: ' + d.details; });
     hls.loadSource(url);
     hls.attachMedia(v);
