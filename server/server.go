@@ -94,9 +94,42 @@ func (s *Server) Start() error {
 	ctx := s.ctx
 	s.startedAt = time.Now()
 
+	// Consumers first: the transcoder, recorder, task service and HLS
+	// packager register their publish hooks before any listener opens.
 	s.tc = s.newTranscoder()
 	s.paths.OnPublish(s.tc.StreamStarted)
 	s.paths.SetDemandFunc(s.tc.Demand)
+
+	rec, err := recorder.New(recorder.Config{
+		Dir:          cfg.DataPath(cfg.Record.Directory),
+		PathTemplate: cfg.Record.Path,
+		Rule:         s.recordRule,
+	}, s.bus, s.log)
+	if err != nil {
+		s.Close()
+		return fmt.Errorf("recorder: %w", err)
+	}
+	s.rec = rec
+	s.paths.OnPublish(rec.StreamStarted)
+
+	jobs, err := tasks.New(s.tasksConfig(), s.bus, s.log)
+	if err != nil {
+		s.Close()
+		return fmt.Errorf("tasks: %w", err)
+	}
+	s.jobs = jobs
+	if err := jobs.Start(ctx); err != nil {
+		s.Close()
+		return fmt.Errorf("tasks: %w", err)
+	}
+
+	if cfg.HTTP.Enabled {
+		s.hls = hls.New(hls.Config{Rule: s.hlsRule}, s.paths, s.log)
+		s.paths.OnPublish(s.hls.StreamStarted)
+	}
+
+	// Listeners last: every publish hook is in place before a client can
+	// publish.
 
 	if cfg.RTMP.Enabled {
 		s.rtmp = rtmp.New(rtmp.Config{Addr: cfg.RTMP.Address, AudioToAAC: s.tc.AAC}, s.paths, s.log.With("component", "rtmp"))
@@ -137,34 +170,6 @@ func (s *Server) Start() error {
 			return err
 		}
 	}
-	rec, err := recorder.New(recorder.Config{
-		Dir:          cfg.DataPath(cfg.Record.Directory),
-		PathTemplate: cfg.Record.Path,
-		Rule:         s.recordRule,
-	}, s.bus, s.log)
-	if err != nil {
-		s.Close()
-		return fmt.Errorf("recorder: %w", err)
-	}
-	s.rec = rec
-	s.paths.OnPublish(rec.StreamStarted)
-
-	jobs, err := tasks.New(s.tasksConfig(), s.bus, s.log)
-	if err != nil {
-		s.Close()
-		return fmt.Errorf("tasks: %w", err)
-	}
-	s.jobs = jobs
-	if err := jobs.Start(ctx); err != nil {
-		s.Close()
-		return fmt.Errorf("tasks: %w", err)
-	}
-
-	if cfg.HTTP.Enabled {
-		s.hls = hls.New(hls.Config{Rule: s.hlsRule}, s.paths, s.log)
-		s.paths.OnPublish(s.hls.StreamStarted)
-	}
-
 	if cfg.HTTP.Enabled {
 		ln, err := net.Listen("tcp", cfg.HTTP.Address)
 		if err != nil {
