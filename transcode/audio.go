@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strconv"
 	"sync"
 	"time"
@@ -273,28 +272,11 @@ func (f *audioFeed) forward() {
 func (f *audioFeed) runOnce(args []string) error {
 	ctx, cancel := context.WithCancel(f.ctx)
 	defer cancel()
-	inR, inW, err := os.Pipe()
+	p, err := startPipeProc(ctx, f.m.cfg.FFmpeg, args)
 	if err != nil {
 		return err
 	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		inR.Close()
-		inW.Close()
-		return err
-	}
-	stderr := &tail{max: 4096}
-	cmd := exec.CommandContext(ctx, f.m.cfg.FFmpeg, args...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, stderr
-	cmd.WaitDelay = 5 * time.Second
-	err = cmd.Start()
-	inR.Close()
-	outW.Close()
-	if err != nil {
-		inW.Close()
-		outR.Close()
-		return fmt.Errorf("start ffmpeg: %w", err)
-	}
+	cmd, inW, outR, stderr := p.cmd, p.in, p.out, p.stderr
 	enc := &audioInput{w: inW, bw: bufio.NewWriterSize(inW, 16<<10), anchor: newAnchor()}
 	if f.in.Codec != stream.CodecPCMA && f.in.Codec != stream.CodecPCMU {
 		if enc.mux, err = tsconv.NewMuxer(enc.bw, []*stream.Track{f.in}); err != nil {

@@ -200,28 +200,11 @@ func snapshotArgs(codec stream.Codec, rule SnapshotRule, frames int) []string {
 func (sn *snapshotter) runOnce() error {
 	ctx, cancel := context.WithCancel(sn.ctx)
 	defer cancel()
-	inR, inW, err := os.Pipe()
+	p, err := startPipeProc(ctx, sn.m.cfg.FFmpeg, snapshotArgs(sn.video.Codec, sn.rule, 0))
 	if err != nil {
 		return err
 	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		inR.Close()
-		inW.Close()
-		return err
-	}
-	stderr := &tail{max: 4096}
-	cmd := exec.CommandContext(ctx, sn.m.cfg.FFmpeg, snapshotArgs(sn.video.Codec, sn.rule, 0)...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, stderr
-	cmd.WaitDelay = 5 * time.Second
-	err = cmd.Start()
-	inR.Close()
-	outW.Close()
-	if err != nil {
-		inW.Close()
-		outR.Close()
-		return fmt.Errorf("start ffmpeg: %w", err)
-	}
+	cmd, inW, outR, stderr := p.cmd, p.in, p.out, p.stderr
 	sn.spawns.Add(1)
 	sn.writeMu.Lock()
 	sn.in = inW
