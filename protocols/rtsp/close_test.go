@@ -38,6 +38,10 @@ func TestCloseDisconnectsEveryone(t *testing.T) {
 	default:
 		t.Fatal("the publisher's stream still runs after Close")
 	}
+	// The player's output (and its goroutine, waited for by Close) is gone.
+	if n := playerCount(s, "live/close"); n != 0 {
+		t.Fatalf("%d player outputs left after Close", n)
+	}
 	// The reader sees the end of its session and exits.
 	_ = r.wait(t, 10*time.Second)
 	// The UDP publisher only notices when its next request fails; stop it.

@@ -20,10 +20,11 @@ type Config struct {
 	ReadTimeout, WriteTimeout time.Duration
 	// WriteQueueSize is the per-player queue of outgoing RTP packets, a
 	// power of two (4096 when zero). It must hold the burst of the GOP cache
-	// sent to the first player of a path.
+	// every player gets when it starts.
 	WriteQueueSize int
-	// IdleTimeout tears down a path's shared output when a client described
-	// it but nobody started playing within this time (10 s when zero).
+	// IdleTimeout closes a player session that SETUP a path but did not
+	// PLAY within this time (10 s when zero), freeing its output. A DESCRIBE
+	// alone holds nothing.
 	IdleTimeout time.Duration
 }
 

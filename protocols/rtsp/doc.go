@@ -6,7 +6,9 @@
 //
 // The RTSP protocol itself is gortsplib's; this package only translates
 // between RTP and the media core: incoming RTP is depacketized into access
-// units (ingest.go), outgoing units are packetized into RTP (egress.go).
-// All RTSP players of one path share one gortsplib ServerStream fed by a
-// single stream.Reader, so N players cost one packetizer, not N.
+// units (ingest.go), outgoing units are packetized into RTP
+// (packetizer.go). Every RTSP player session has its own gortsplib
+// ServerStream fed by its own stream.Reader (output.go), so each starts at
+// once from the stream's GOP cache; the units themselves stay shared. A
+// DESCRIBE holds nothing: its SDP is built directly (describe.go).
 package rtsp

@@ -1,6 +1,7 @@
 package rtsp
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/bluenviron/gortsplib/v4"
@@ -92,17 +93,14 @@ func (h *handler) OnRecord(ctx *gortsplib.ServerHandlerOnRecordCtx) (*base.Respo
 	return &base.Response{StatusCode: base.StatusOK}, nil
 }
 
-// readerOutput checks a player's right to read path and returns the
-// path's shared output. With sess non-nil the session is registered as a
-// player in the same critical section, so the output cannot be torn down
-// in between.
-func (h *handler) readerOutput(conn *gortsplib.ServerConn, req *base.Request, urlPath, query string,
-	sess *gortsplib.ServerSession,
-) (*output, *base.Response, error) {
+// readStream checks a player's right to read the path of a DESCRIBE or
+// SETUP and returns the path and its stream, or the refusal to answer.
+func (h *handler) readStream(conn *gortsplib.ServerConn, req *base.Request, urlPath, query string,
+) (string, *stream.Stream, *base.Response, error) {
 	s := h.s
 	path, err := streamPath(urlPath)
 	if err != nil {
-		return nil, badRequest(err), nil
+		return "", nil, badRequest(err), nil
 	}
 	user, pass := credentials(req)
 	sreq := stream.Request{
@@ -113,43 +111,56 @@ func (h *handler) readerOutput(conn *gortsplib.ServerConn, req *base.Request, ur
 	if err != nil {
 		s.log.Debug("rtsp read refused", "path", path, "remote", sreq.RemoteAddr, "error", err)
 		res, rerr := refusal(err)
-		return nil, res, rerr
+		return "", nil, res, rerr
 	}
-	s.mu.Lock()
-	o, err := s.outputLocked(path, st)
-	if err == nil && sess != nil {
-		o.addPlayerLocked(sess)
-	}
-	s.mu.Unlock()
-	if err != nil {
-		s.log.Warn("rtsp read refused", "path", path, "remote", sreq.RemoteAddr, "error", err)
-		return nil, &base.Response{StatusCode: base.StatusUnsupportedMediaType, StatusMessage: statusMessage(err)}, nil
-	}
-	return o, nil, nil
+	return path, st, nil, nil
 }
 
-// OnDescribe answers with the path's session description.
+// unsupported refuses a player of a stream RTSP cannot carry, saying why.
+func unsupported(err error) *base.Response {
+	return &base.Response{StatusCode: base.StatusUnsupportedMediaType, StatusMessage: statusMessage(err)}
+}
+
+// OnDescribe answers with the path's session description. It holds
+// nothing: the player's output is created at its SETUP.
 func (h *handler) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
-	o, res, err := h.readerOutput(ctx.Conn, ctx.Request, ctx.Path, ctx.Query, nil)
-	if o == nil {
+	path, st, res, err := h.readStream(ctx.Conn, ctx.Request, ctx.Path, ctx.Query)
+	if st == nil {
 		return res, nil, err
 	}
-	return &base.Response{StatusCode: base.StatusOK}, o.ss, nil
+	body, skipped, err := describeSDP(st.Tracks())
+	if err != nil {
+		h.s.log.Warn("rtsp read refused", "path", path, "remote", remoteAddr(ctx.Conn), "error", err)
+		return unsupported(err), nil, nil
+	}
+	for _, sk := range skipped {
+		h.s.log.Debug("rtsp: track not described to the player", "path", path, "track", sk)
+	}
+	return &base.Response{StatusCode: base.StatusOK, Body: body}, nil, nil
 }
 
-// OnSetup accepts a publisher's medias as announced, and attaches a player
-// to the path's shared output.
+// OnSetup accepts a publisher's medias as announced, and gives a player
+// session its own output at its first SETUP (the further SETUPs of its
+// other medias get the same one).
 func (h *handler) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
 	if ctx.Session.State() == gortsplib.ServerSessionStatePreRecord {
 		return &base.Response{StatusCode: base.StatusOK}, nil, nil
 	}
 	if p, ok := ctx.Session.UserData().(*player); ok {
-		// A further media of a session already attached.
 		return &base.Response{StatusCode: base.StatusOK}, p.out.ss, nil
 	}
-	o, res, err := h.readerOutput(ctx.Conn, ctx.Request, ctx.Path, ctx.Query, ctx.Session)
-	if o == nil {
+	path, st, res, err := h.readStream(ctx.Conn, ctx.Request, ctx.Path, ctx.Query)
+	if st == nil {
 		return res, nil, err
+	}
+	remote := remoteAddr(ctx.Conn)
+	o, err := h.s.newOutput(ctx.Session, path, remote, st)
+	switch {
+	case errors.Is(err, errShuttingDown):
+		return &base.Response{StatusCode: base.StatusServiceUnavailable}, nil, nil
+	case err != nil:
+		h.s.log.Warn("rtsp read refused", "path", path, "remote", remote, "error", err)
+		return unsupported(err), nil, nil
 	}
 	ctx.Session.SetUserData(&player{out: o})
 	return &base.Response{StatusCode: base.StatusOK}, o.ss, nil
@@ -164,9 +175,9 @@ func (h *handler) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (*base.Response,
 	return &base.Response{StatusCode: base.StatusOK}, nil
 }
 
-// OnResponse starts a path's output after the first PLAY has been
-// answered: only then is the session an active reader of the ServerStream,
-// so the GOP cache sent at once is not lost.
+// OnResponse starts a player's output after its PLAY has been answered:
+// only then is the session an active reader of the ServerStream, so the
+// GOP cache sent at once is not lost.
 func (h *handler) OnResponse(c *gortsplib.ServerConn, res *base.Response) {
 	p, ok := c.UserData().(*player)
 	if !ok {
@@ -178,13 +189,13 @@ func (h *handler) OnResponse(c *gortsplib.ServerConn, res *base.Response) {
 	}
 }
 
-// OnSessionClose ends a publisher's stream or detaches a player.
+// OnSessionClose ends a publisher's stream or a player's output.
 func (h *handler) OnSessionClose(ctx *gortsplib.ServerHandlerOnSessionCloseCtx) {
 	switch v := ctx.Session.UserData().(type) {
 	case *publisher:
 		v.close(ctx.Error)
 	case *player:
-		v.out.removePlayer(ctx.Session)
+		v.out.close()
 	}
 }
 

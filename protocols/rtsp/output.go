@@ -14,16 +14,25 @@ import (
 	"mps/server/stream"
 )
 
-// output is the RTSP side of one path: a gortsplib ServerStream shared by
-// every RTSP player of the path, fed by ONE stream.Reader through ONE
-// packetizer. It is created by the first DESCRIBE (or SETUP) of the path,
-// starts reading at the first successful PLAY (so that player gets the
-// GOP cache), and is torn down when the source ends (its players are
-// disconnected cleanly), when its last player leaves, or when nobody
-// plays it within the idle timeout.
+// errShuttingDown refuses players that arrive while the server closes.
+var errShuttingDown = errors.New("server shutting down")
+
+// output is what one RTSP player session plays: its own gortsplib
+// ServerStream, fed by its own stream.Reader through its own packetizer.
+// Not sharing them across the players of a path is what lets every player
+// start at the stream's GOP cache (a Reader starts at the newest key
+// frame) instead of joining a shared RTP flow mid-GOP and waiting for the
+// next key frame. The units themselves are still shared (zero-copy ring);
+// only packetization is per player.
+//
+// An output is created at the session's first SETUP, starts reading at its
+// first answered PLAY, and ends when the session closes, when the source
+// stream ends (the player is then disconnected cleanly), when the server
+// closes, or when the session does not PLAY within the idle timeout.
 type output struct {
 	s    *Server
 	path string
+	sess *gortsplib.ServerSession
 	st   *stream.Stream
 	pk   *packetizer
 	ss   *gortsplib.ServerStream
@@ -35,24 +44,15 @@ type output struct {
 
 	playing  chan struct{}
 	playOnce sync.Once
-
-	// guarded by s.mu
-	players map[*gortsplib.ServerSession]struct{}
-	closing bool
 }
 
 // player is the state of an RTSP session that SETUP a path for playing.
 type player struct{ out *output }
 
-// outputLocked returns the live output of path for st, creating it when
-// there is none. It must be called with s.mu held.
-func (s *Server) outputLocked(path string, st *stream.Stream) (*output, error) {
-	if o := s.outputs[path]; o != nil && !o.closing && o.st == st {
-		return o, nil
-	}
-	if s.closed {
-		return nil, errors.New("server shutting down")
-	}
+// newOutput creates the output of player session sess on path's stream st
+// and starts its goroutine. It fails when st has no track RTSP can carry or
+// the server is closing.
+func (s *Server) newOutput(sess *gortsplib.ServerSession, path, remote string, st *stream.Stream) (*output, error) {
 	pk, err := newPacketizer(st.Tracks())
 	if err != nil {
 		return nil, err
@@ -62,50 +62,29 @@ func (s *Server) outputLocked(path string, st *stream.Stream) (*output, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	log := s.log.With("path", path)
+	log := s.log.With("path", path, "remote", remote)
 	o := &output{
-		s: s, path: path, st: st, pk: pk, ss: ss, log: log, warn: newLogLimiter(log),
+		s: s, path: path, sess: sess, st: st, pk: pk, ss: ss, log: log, warn: newLogLimiter(log),
 		ctx: ctx, cancel: cancel, playing: make(chan struct{}),
-		players: make(map[*gortsplib.ServerSession]struct{}),
 	}
-	for _, sk := range pk.skipped {
-		log.Warn("rtsp: track not sent to players", "track", sk)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		cancel()
+		ss.Close()
+		return nil, errShuttingDown
 	}
-	s.outputs[path] = o
+	s.outputs[o] = struct{}{}
 	s.wg.Add(1)
+	s.mu.Unlock()
+	for _, sk := range pk.skipped {
+		log.Info("rtsp: track not sent to the player", "track", sk)
+	}
 	go func() {
 		defer s.wg.Done()
 		o.run()
 	}()
 	return o, nil
-}
-
-// addPlayerLocked records sess as a player; s.mu must be held.
-func (o *output) addPlayerLocked(sess *gortsplib.ServerSession) {
-	o.players[sess] = struct{}{}
-}
-
-// removePlayer forgets sess and tears the output down after its last
-// player.
-func (o *output) removePlayer(sess *gortsplib.ServerSession) {
-	s := o.s
-	s.mu.Lock()
-	delete(o.players, sess)
-	last := len(o.players) == 0 && !o.closing
-	if last {
-		o.markClosingLocked()
-	}
-	s.mu.Unlock()
-	if last {
-		o.cancel()
-	}
-}
-
-func (o *output) markClosingLocked() {
-	o.closing = true
-	if o.s.outputs[o.path] == o {
-		delete(o.s.outputs, o.path)
-	}
 }
 
 // startPlaying is called once a PLAY has been answered, when gortsplib
@@ -115,50 +94,39 @@ func (o *output) startPlaying() {
 	o.playOnce.Do(func() { close(o.playing) })
 }
 
+// close ends the output; called when its session closes.
+func (o *output) close() { o.cancel() }
+
 func (o *output) run() {
 	defer o.teardown()
 	idle := time.NewTimer(o.s.cfg.IdleTimeout)
 	defer idle.Stop()
-	for {
-		select {
-		case <-o.playing:
-			o.pump()
-			return
-		case <-o.ctx.Done():
-			return
-		case <-o.st.Done():
-			return
-		case <-idle.C:
-			o.s.mu.Lock()
-			unused := len(o.players) == 0
-			if unused {
-				o.markClosingLocked()
-			}
-			o.s.mu.Unlock()
-			if unused {
-				o.log.Debug("rtsp output idle: described but never played")
-				return
-			}
-			idle.Reset(o.s.cfg.IdleTimeout)
-		}
+	select {
+	case <-o.playing:
+		o.pump()
+	case <-o.ctx.Done():
+	case <-o.st.Done():
+	case <-idle.C:
+		o.log.Debug("rtsp session set up but never played: closed")
 	}
 }
 
-// pump reads the path's stream and fans its packets out to all players.
+// pump reads the path's stream from its newest key frame on and sends its
+// packets to the player.
 func (o *output) pump() {
 	r := o.st.NewReader(o.ctx, stream.ReaderOptions{
 		Protocol: "rtsp",
 		OnOverrun: func(skipped uint64) {
-			o.warn.warn("rtsp players fell behind the source; skipped to the newest key frame", "units", skipped)
+			o.warn.warn("rtsp player fell behind the source; skipped to the newest key frame", "units", skipped)
 		},
 	})
 	defer r.Close()
-	o.log.Info("rtsp output started")
+	o.log.Info("rtsp player started")
 	for {
 		u, err := r.Read()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				o.log.Info("rtsp output ended: source stream ended")
+				o.log.Info("rtsp player ended: source stream ended")
 			}
 			return
 		}
@@ -179,13 +147,14 @@ func (o *output) pump() {
 	}
 }
 
-// teardown closes the ServerStream, which disconnects its players.
+// teardown closes the ServerStream and the session: the player is
+// disconnected, even when its SETUP failed after the handler accepted it
+// (then it is not yet a reader of the ServerStream).
 func (o *output) teardown() {
 	o.s.mu.Lock()
-	if !o.closing {
-		o.markClosingLocked()
-	}
+	delete(o.s.outputs, o)
 	o.s.mu.Unlock()
 	o.cancel()
 	o.ss.Close()
+	o.sess.Close()
 }

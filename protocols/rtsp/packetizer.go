@@ -27,8 +27,7 @@ type egressTrack struct {
 }
 
 // packetizer turns the units of a core stream into RTP packets of an RTSP
-// session description. Used by the server's shared per-path output and by
-// Push.
+// session description. Used by each player's output and by Push.
 type packetizer struct {
 	desc    *description.Session
 	tracks  map[*stream.Track]*egressTrack

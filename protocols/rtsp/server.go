@@ -27,7 +27,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	addr    net.Addr
-	outputs map[string]*output
+	outputs map[*output]struct{} // one per player session
 	started bool
 	closed  bool
 }
@@ -46,7 +46,7 @@ func New(cfg Config, hub stream.Hub, log *slog.Logger) *Server {
 		log:     log.With("component", "rtsp"),
 		ctx:     ctx,
 		cancel:  cancel,
-		outputs: make(map[string]*output),
+		outputs: make(map[*output]struct{}),
 	}
 }
 

@@ -1,28 +1,36 @@
 package rtsp
 
 import (
+	"bufio"
 	"context"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bluenviron/gortsplib/v4/pkg/base"
 
 	"mps/server/stream"
 )
 
 const mainFile = "h264_aac_1s_gop.mp4" // 6 s, 180 video frames, 1 s GOP, AAC 48 kHz
 
-// playerCount returns how many RTSP sessions play path through its shared
-// output.
+// playerCount returns how many RTSP player sessions have an output on
+// path.
 func playerCount(s *Server, path string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if o := s.outputs[path]; o != nil {
-		return len(o.players)
+	n := 0
+	for o := range s.outputs {
+		if o.path == path {
+			n++
+		}
 	}
-	return 0
+	return n
 }
 
-func TestPublishTCPPlayTCPAndUDPShareOneReader(t *testing.T) {
+func TestPublishTCPPlayTCPAndUDPOneReaderEach(t *testing.T) {
 	needFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
@@ -43,7 +51,8 @@ func TestPublishTCPPlayTCPAndUDPShareOneReader(t *testing.T) {
 	rTCP := readFFmpeg(ctx, t, url, "tcp")
 	rUDP := readFFmpeg(ctx, t, url, "udp")
 
-	// While both play: two RTSP sessions, one core reader.
+	// While both play: two RTSP sessions, each with its own core reader
+	// (so each started at the GOP cache).
 	deadline := time.Now().Add(10 * time.Second)
 	for playerCount(s, "live/cam1") < 2 || !strings.Contains(rUDP.stdoutString(), "\n1,") || !strings.Contains(rTCP.stdoutString(), "\n1,") {
 		if time.Now().After(deadline) {
@@ -52,8 +61,8 @@ func TestPublishTCPPlayTCPAndUDPShareOneReader(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if n := st.Stats().Readers["rtsp"]; n != 1 {
-		t.Fatalf("stream has %d rtsp readers for 2 RTSP players, want 1 shared", n)
+	if n := st.Stats().Readers["rtsp"]; n != 2 {
+		t.Fatalf("stream has %d rtsp readers for 2 RTSP players, want one each", n)
 	}
 
 	if err := pub.wait(t, 20*time.Second); err != nil {
@@ -68,8 +77,8 @@ func TestPublishTCPPlayTCPAndUDPShareOneReader(t *testing.T) {
 			t.Errorf("%s reader reported decode errors:\n%s", name, e)
 		}
 		n := frameCounts(r.stdoutString())
-		// Each reader decodes from its first key frame to the end: the
-		// first gets the GOP cache; allow two GOPs for a slow start.
+		// Each reader decodes from its first key frame to the end: each
+		// gets the GOP cache; allow two GOPs for a slow start.
 		if n[0] < 120 || n[0] > 180 {
 			t.Errorf("%s reader decoded %d video frames, want 120..180", name, n[0])
 		}
@@ -79,11 +88,11 @@ func TestPublishTCPPlayTCPAndUDPShareOneReader(t *testing.T) {
 		}
 		t.Logf("%s reader: %d video, %d audio frames", name, n[0], n[1])
 	}
-	// The output is gone with its stream.
+	// The outputs are gone with their stream.
 	waitNoOutputs(t, s)
 }
 
-// waitNoOutputs waits until the server has no shared output left.
+// waitNoOutputs waits until the server has no player output left.
 func waitNoOutputs(t *testing.T, s *Server) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -101,7 +110,9 @@ func waitNoOutputs(t *testing.T, s *Server) {
 	}
 }
 
-func TestDescribeWithoutPlayExpires(t *testing.T) {
+// A DESCRIBE holds nothing; a SETUP without PLAY holds an output (no
+// reader yet) until the idle timeout closes its session.
+func TestDescribeHoldsNothingSetupWithoutPlayExpires(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	hub := newHub(t, nil)
@@ -118,14 +129,40 @@ func TestDescribeWithoutPlayExpires(t *testing.T) {
 	defer st.Close()
 	addr := s.Addr().String()
 	res := rawRequest(t, addr, describe("rtsp://"+addr+"/live/idle"))
-	if res.StatusCode != 200 || !strings.Contains(string(res.Body), "opus/48000/2") {
+	if res.StatusCode != 200 || !strings.Contains(string(res.Body), "opus/48000/2") ||
+		!strings.Contains(string(res.Body), "a=control:trackID=0") {
 		t.Fatalf("DESCRIBE: %d\n%s", res.StatusCode, res.Body)
 	}
-	s.mu.Lock()
-	n := len(s.outputs)
-	s.mu.Unlock()
-	if n != 1 {
-		t.Fatalf("%d outputs after DESCRIBE, want 1", n)
+	if n := playerCount(s, "live/idle"); n != 0 {
+		t.Fatalf("%d outputs after DESCRIBE, want 0", n)
+	}
+
+	// SETUP on a connection kept open, then no PLAY.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second)) // well under ReadTimeout (10 s)
+	setup := "SETUP rtsp://" + addr + "/live/idle/trackID=0 RTSP/1.0\r\nCSeq: 2\r\n" +
+		"Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n"
+	if _, err := c.Write([]byte(setup)); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	var sres base.Response
+	if err := sres.Unmarshal(br); err != nil || sres.StatusCode != base.StatusOK {
+		t.Fatalf("SETUP: %v %d %s", err, sres.StatusCode, sres.StatusMessage)
+	}
+	if n := playerCount(s, "live/idle"); n != 1 {
+		t.Fatalf("%d outputs after SETUP, want 1", n)
+	}
+	if n := st.Stats().Readers["rtsp"]; n != 0 {
+		t.Fatalf("%d rtsp readers before PLAY, want 0", n)
+	}
+	// The idle timeout closes the session, which closes its connection.
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		t.Fatalf("connection of the idle session not closed by the server: %v", err)
 	}
 	waitNoOutputs(t, s)
 	if n := st.Stats().Readers["rtsp"]; n != 0 {
