@@ -12,8 +12,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -34,6 +36,7 @@ func main() {
 	rtmpPort := flag.Int("rtmp-port", 1935, "RTMP port")
 	rtspPort := flag.Int("rtsp-port", 8554, "RTSP port")
 	srtPort := flag.Int("srt-port", 8890, "SRT port")
+	api := flag.String("api", "", "server HTTP base URL (e.g. http://127.0.0.1:8080): report the readers it counts")
 	flag.Parse()
 	if *pid == 0 {
 		fmt.Fprintln(os.Stderr, "mpsload: -pid is required")
@@ -71,6 +74,9 @@ func main() {
 		os.Exit(1)
 	}
 	time.Sleep(*dur)
+	if *api != "" {
+		fmt.Println("readers attached (API):", countReaders(*api))
+	}
 	t1, c1, err := cpuTicks(*pid)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mpsload:", err)
@@ -138,4 +144,27 @@ func rssKiB(pid int) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmRSS")
+}
+
+// countReaders sums the readers of every stream listed by the API, by
+// protocol, to confirm the load is really attached.
+func countReaders(base string) map[string]int {
+	out := map[string]int{}
+	resp, err := http.Get(base + "/api/v1/streams")
+	if err != nil {
+		return out
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Streams []struct{ Readers map[string]int }
+	}
+	if json.NewDecoder(resp.Body).Decode(&list) != nil {
+		return out
+	}
+	for _, s := range list.Streams {
+		for p, n := range s.Readers {
+			out[p] += n
+		}
+	}
+	return out
 }
