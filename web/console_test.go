@@ -25,8 +25,8 @@ func here() string {
 
 // TestConsoleListsAndPlaysStream publishes with ffmpeg over RTMP, opens the
 // console in headless Chromium, and checks what an operator sees: the
-// stream's row with its codecs, and the WebRTC button playing 320x240 video
-// whose time advances.
+// stream's row with its codecs, and the WebRTC and HLS buttons each playing
+// 320x240 video whose time advances.
 func TestConsoleListsAndPlaysStream(t *testing.T) {
 	for _, bin := range []string{"ffmpeg", "node", "/usr/bin/chromium"} {
 		if _, err := exec.LookPath(bin); err != nil {
@@ -57,32 +57,39 @@ func TestConsoleListsAndPlaysStream(t *testing.T) {
 	}
 	defer func() { pub.Process.Kill(); pub.Wait() }()
 
-	var out, stderr bytes.Buffer
-	node := exec.CommandContext(ctx, "node", filepath.Join(here(), "test", "console.mjs"),
-		"http://"+srv.HTTPAddr()+"/", "live/console", "--seconds", "3")
-	node.Stdout, node.Stderr = &out, &stderr
-	if err := node.Run(); err != nil {
-		t.Fatalf("console.mjs: %v\n%s", err, stderr.String())
-	}
-	var rep struct {
-		Errors  []string
-		Row     []string
-		Playing *struct {
-			Time          float64
-			Width, Height int
-			Status        string
-		}
-	}
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-		t.Fatalf("report %q: %v", out.String(), err)
-	}
-	if len(rep.Errors) > 0 {
-		t.Fatalf("page errors: %v", rep.Errors)
-	}
-	if len(rep.Row) < 3 || rep.Row[0] != "live/console" || rep.Row[1] != "rtmp" || !strings.Contains(rep.Row[2], "h264 320x240") {
-		t.Fatalf("stream row %q, want live/console, rtmp, h264 320x240…", rep.Row)
-	}
-	if rep.Playing == nil || rep.Playing.Time < 3 || rep.Playing.Width != 320 || rep.Playing.Height != 240 {
-		t.Fatalf("WebRTC playback in the console: %+v, want 320x240 advancing past 3 s", rep.Playing)
+	for _, mode := range []string{"WebRTC", "HLS"} {
+		t.Run(mode, func(t *testing.T) {
+			args := []string{filepath.Join(here(), "test", "console.mjs"), "http://" + srv.HTTPAddr() + "/", "live/console", "--seconds", "3"}
+			if mode == "HLS" {
+				args = append(args, "--hls")
+			}
+			var out, stderr bytes.Buffer
+			node := exec.CommandContext(ctx, "node", args...)
+			node.Stdout, node.Stderr = &out, &stderr
+			if err := node.Run(); err != nil {
+				t.Fatalf("console.mjs: %v\n%s", err, stderr.String())
+			}
+			var rep struct {
+				Errors  []string
+				Row     []string
+				Playing *struct {
+					Time          float64
+					Width, Height int
+					Status        string
+				}
+			}
+			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+				t.Fatalf("report %q: %v", out.String(), err)
+			}
+			if len(rep.Errors) > 0 {
+				t.Fatalf("page errors: %v", rep.Errors)
+			}
+			if len(rep.Row) < 3 || rep.Row[0] != "live/console" || rep.Row[1] != "rtmp" || !strings.Contains(rep.Row[2], "h264 320x240") {
+				t.Fatalf("stream row %q, want live/console, rtmp, h264 320x240…", rep.Row)
+			}
+			if rep.Playing == nil || rep.Playing.Time < 3 || rep.Playing.Width != 320 || rep.Playing.Height != 240 {
+				t.Fatalf("%s playback in the console: %+v, want 320x240 advancing past 3 s", mode, rep.Playing)
+			}
+		})
 	}
 }
