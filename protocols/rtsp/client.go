@@ -67,6 +67,27 @@ func parseRTSPURL(rawURL string) (*base.URL, error) {
 	return u, nil
 }
 
+// start connects a client that ctx closes. It returns with it the error
+// wrapper of its steps (once ctx is done a step's error is ctx's, since the
+// client was closed on purpose) and done, which the caller defers to close
+// the client and unhook it from ctx.
+func (c ClientConfig) start(ctx context.Context, u *base.URL, tr gortsplib.Transport, verb string,
+	log *slog.Logger,
+) (cl *gortsplib.Client, fail func(step string, err error) error, done func(), err error) {
+	cl = c.newClient(u, tr, log)
+	if err := cl.Start2(); err != nil {
+		return nil, nil, nil, fmt.Errorf("rtsp %s %s: %w", verb, redact(u), err)
+	}
+	stop := context.AfterFunc(ctx, cl.Close)
+	fail = func(step string, err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("rtsp %s %s: %s: %w", verb, redact(u), step, err)
+	}
+	return cl, fail, func() { stop(); cl.Close() }, nil
+}
+
 func (c ClientConfig) newClient(u *base.URL, tr gortsplib.Transport, log *slog.Logger) *gortsplib.Client {
 	warn := newLogLimiter(log)
 	return &gortsplib.Client{
@@ -119,19 +140,11 @@ func (c ClientConfig) Pull(ctx context.Context, rawURL string, hub stream.Hub, p
 func (c ClientConfig) pull(ctx context.Context, u *base.URL, tr gortsplib.Transport, hub stream.Hub,
 	path string, log *slog.Logger,
 ) error {
-	cl := c.newClient(u, tr, log)
-	if err := cl.Start2(); err != nil {
-		return fmt.Errorf("rtsp pull %s: %w", redact(u), err)
+	cl, fail, done, err := c.start(ctx, u, tr, "pull", log)
+	if err != nil {
+		return err
 	}
-	defer cl.Close()
-	stop := context.AfterFunc(ctx, cl.Close)
-	defer stop()
-	fail := func(step string, err error) error {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("rtsp pull %s: %s: %w", redact(u), step, err)
-	}
+	defer done()
 
 	desc, _, err := cl.Describe(u)
 	if err != nil {
@@ -235,19 +248,11 @@ func (c ClientConfig) push(ctx context.Context, u *base.URL, tr gortsplib.Transp
 	for _, sk := range pk.skipped {
 		log.Warn("rtsp push: track not sent", "track", sk)
 	}
-	cl := c.newClient(u, tr, log)
-	if err := cl.Start2(); err != nil {
-		return fmt.Errorf("rtsp push %s: %w", redact(u), err)
+	cl, fail, done, err := c.start(ctx, u, tr, "push", log)
+	if err != nil {
+		return err
 	}
-	defer cl.Close()
-	stop := context.AfterFunc(ctx, cl.Close)
-	defer stop()
-	fail := func(step string, err error) error {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("rtsp push %s: %s: %w", redact(u), step, err)
-	}
+	defer done()
 	if _, err := cl.Announce(u, pk.desc); err != nil {
 		return fail("announce", err)
 	}

@@ -1,8 +1,6 @@
 package config
 
 import (
-	"errors"
-	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -20,13 +18,7 @@ func ladderYAML(rungs string) string {
 // TestLiveParseErrors checks every new class of error names the file, the
 // line and the key path, map entry names included.
 func TestLiveParseErrors(t *testing.T) {
-	cases := []struct {
-		name string
-		yaml string
-		line int
-		key  string
-		msg  string
-	}{
+	cases := []parseErrorCase{
 		// Map decoding.
 		{"bad map name", "watermarks:\n  bad.name:\n    type: text\n    text: x\n", 2, "watermarks", `invalid name "bad.name"`},
 		{"map name with space", "transcode:\n  ladders:\n    'a b': {rungs: [{name: x}]}\n", 3, "transcode.ladders", `invalid name "a b"`},
@@ -110,22 +102,7 @@ func TestLiveParseErrors(t *testing.T) {
 		{"webhook unknown key", "webhooks:\n  - url: https://a.example/h\n    secrets: x\n", 3, "webhooks[0].secrets", "unknown key"},
 		{"webhooks mapping", "webhooks:\n  url: x\n", 1, "webhooks", "expected a list"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse("t.yaml", []byte(tc.yaml))
-			if err == nil {
-				t.Fatalf("no error for:\n%s", tc.yaml)
-			}
-			want := fmt.Sprintf("t.yaml:%d: %s: ", tc.line, tc.key)
-			if !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), tc.msg) {
-				t.Fatalf("error %q\nwant prefix %q and %q", err, want, tc.msg)
-			}
-			var ce *Error
-			if !errors.As(err, &ce) || ce.File != "t.yaml" || ce.Line != tc.line || ce.Key != tc.key {
-				t.Fatalf("error fields = %+v", ce)
-			}
-		})
-	}
+	runParseErrorCases(t, cases)
 }
 
 const liveYAML = `

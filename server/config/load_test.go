@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,13 +11,7 @@ import (
 // TestParseErrors checks that every class of error names the file, the line
 // of the offending key and the key path.
 func TestParseErrors(t *testing.T) {
-	cases := []struct {
-		name string
-		yaml string
-		line int
-		key  string
-		msg  string
-	}{
+	cases := []parseErrorCase{
 		// Unknown keys.
 		{"unknown top-level key", "log:\n  level: info\nfoo: 1\n", 3, "foo", `unknown key "foo"`},
 		{"unknown nested key", "rtmp:\n  enabled: true\n  adress: x\n", 3, "rtmp.adress", `unknown key "adress" (valid keys: enabled, address)`},
@@ -95,22 +88,7 @@ func TestParseErrors(t *testing.T) {
 		{"rule hls ladder", "paths:\n  - name: a\n    hls:\n      ladder: [a/720p, ../x]\n", 4, "paths[0].hls.ladder[1]", "invalid path name"},
 		{"rule duration", "paths:\n  - name: a\n    source_retry: soon\n", 3, "paths[0].source_retry", "invalid duration"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse("t.yaml", []byte(tc.yaml))
-			if err == nil {
-				t.Fatalf("no error for:\n%s", tc.yaml)
-			}
-			want := fmt.Sprintf("t.yaml:%d: %s: ", tc.line, tc.key)
-			if !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), tc.msg) {
-				t.Fatalf("error %q\nwant prefix %q and %q", err, want, tc.msg)
-			}
-			var ce *Error
-			if !errors.As(err, &ce) || ce.File != "t.yaml" || ce.Line != tc.line || ce.Key != tc.key {
-				t.Fatalf("error fields = %+v", ce)
-			}
-		})
-	}
+	runParseErrorCases(t, cases)
 }
 
 func TestParseSyntaxErrors(t *testing.T) {

@@ -3,7 +3,6 @@ package config
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -19,13 +18,7 @@ func schemeYAML(items string) string { return "schemes:\n" + items }
 // schemes sections names the file, the line and the key path.
 func TestVODParseErrors(t *testing.T) {
 	wm := "watermarks:\n  logo: {type: text, text: hi}\n" // lines 1-2
-	cases := []struct {
-		name string
-		yaml string
-		line int
-		key  string
-		msg  string
-	}{
+	cases := []parseErrorCase{
 		// Decoding templates.
 		{"unknown key deep in template", "templates:\n  hd:\n    type: transcode\n    transcode:\n      video:\n        codec: h264\n        heigth: 720\n",
 			7, "templates.hd.transcode.video.heigth", `unknown key "heigth" (valid keys: codec, width, height,`},
@@ -100,22 +93,7 @@ func TestVODParseErrors(t *testing.T) {
 			4, "schemes[0].notify.secret", "there are none"},
 		{"scalar for schemes", "schemes: web\n", 1, "schemes", "expected a list"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse("t.yaml", []byte(tc.yaml))
-			if err == nil {
-				t.Fatalf("no error for:\n%s", tc.yaml)
-			}
-			want := fmt.Sprintf("t.yaml:%d: %s: ", tc.line, tc.key)
-			if !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), tc.msg) {
-				t.Fatalf("error %q\nwant prefix %q and %q", err, want, tc.msg)
-			}
-			var ce *Error
-			if !errors.As(err, &ce) || ce.File != "t.yaml" || ce.Line != tc.line || ce.Key != tc.key {
-				t.Fatalf("error fields = %+v", ce)
-			}
-		})
-	}
+	runParseErrorCases(t, cases)
 }
 
 // everyOperationYAML has one template of every operation type, with
