@@ -74,9 +74,10 @@ type puller struct {
 	log    *slog.Logger
 	remote string
 
-	mu     sync.Mutex
-	tracks []*stream.Track
-	s      *stream.Stream
+	mu      sync.Mutex
+	tracks  []*stream.Track
+	rebuilt map[*stream.Track]*stream.Track // announced → published, when rebuilt
+	s       *stream.Stream
 }
 
 func (p *puller) onTracks(c *gohlslib.Client, tracks []*gohlslib.Track) error {
@@ -194,7 +195,10 @@ func (p *puller) writeVideo(t *stream.Track, u *stream.Unit) {
 					p.tracks[i] = nt
 				}
 			}
-			t = nt
+			if p.rebuilt == nil {
+				p.rebuilt = make(map[*stream.Track]*stream.Track)
+			}
+			p.rebuilt[t] = nt
 			u.Track = nt
 			if err := p.publishIfReady(); err != nil {
 				p.log.Warn("hls pull: publish refused", "err", err)
@@ -212,13 +216,12 @@ func (p *puller) writeVideo(t *stream.Track, u *stream.Unit) {
 	_ = p.s.Write(u)
 }
 
-// current maps a track announced by the playlist to the one published
-// (which may have been rebuilt with parameter sets).
+// current maps a track announced by the playlist to the one published: a
+// video track rebuilt with the parameter sets of its first keyframe
+// replaces the announced one.
 func (p *puller) current(t *stream.Track) *stream.Track {
-	for _, tr := range p.s.Tracks() {
-		if tr.Codec == t.Codec && tr.IsVideo() == t.IsVideo() {
-			return tr
-		}
+	if nt, ok := p.rebuilt[t]; ok {
+		return nt
 	}
 	return t
 }
