@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 func cpuTime() time.Duration {

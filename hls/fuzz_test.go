@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"mps/server/events"
-	"mps/server/pathmgr"
+	"mps/internal/events"
+	"mps/internal/pathmgr"
 )
 
 // FuzzParseMediaFile: any name parses or is refused, and whatever parses

@@ -19,10 +19,10 @@ import (
 
 	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
 
-	"mps/server/events"
-	"mps/server/pathmgr"
-	"mps/server/stream"
-	"mps/server/tsconv"
+	"mps/internal/events"
+	"mps/internal/pathmgr"
+	"mps/internal/stream"
+	"mps/internal/tsconv"
 )
 
 // env is a packager on a real hub behind a loopback HTTP server.

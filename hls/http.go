@@ -15,7 +15,7 @@ import (
 
 	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // Content types of what the handler serves.

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/pathmgr"
+	"mps/internal/pathmgr"
 )
 
 // TestHTTPHeaders checks content types, caching, gzip and CORS.

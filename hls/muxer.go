@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // muxer packages one stream of one path: a Reader on the stream's ring

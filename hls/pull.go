@@ -15,7 +15,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/opus"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // Pull reads a remote HLS stream (an http(s)://….m3u8 playlist, plain or

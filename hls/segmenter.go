@@ -3,7 +3,7 @@ package hls
 import (
 	"time"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // segmenter cuts a stream's units into parts and segments and hands them

@@ -8,7 +8,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // maxSkew bounds how long a closed part waits for the other track (audio

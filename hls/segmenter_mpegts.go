@@ -7,7 +7,7 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // tsOffset keeps MPEG-TS timestamps (and the PCR, which runs 100 ms behind

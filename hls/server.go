@@ -11,7 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // Server is the HLS packager: it owns one muxer per watched path and

@@ -13,7 +13,7 @@ import (
 	mp4codecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 	tscodecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // mtrack is one track the muxer packages: the stream track plus what the

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/events"
-	"mps/server/stream"
+	"mps/internal/events"
+	"mps/internal/stream"
 )
 
 func cpuTime() time.Duration {

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/events"
-	"mps/server/stream"
+	"mps/internal/events"
+	"mps/internal/stream"
 )
 
 // TestHelperRecorder is not a test: TestCrashLosesAtMostOnePart runs the

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/events"
-	"mps/server/stream"
+	"mps/internal/events"
+	"mps/internal/stream"
 )
 
 // Tests run as root, where permissions do not stop writes: the recordings

@@ -21,9 +21,9 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
 	tscodecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
 
-	"mps/server/events"
-	"mps/server/pathmgr"
-	"mps/server/stream"
+	"mps/internal/events"
+	"mps/internal/pathmgr"
+	"mps/internal/stream"
 )
 
 // source is a demuxed test file: its tracks and every access unit, in the

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // HLSHandler serves recordings as HLS VOD; mount it at HLSPrefix without

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // APIPrefix is where the server mounts Handler.

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // Segment describes one recorded file.

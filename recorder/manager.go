@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"mps/server/events"
-	"mps/server/stream"
+	"mps/internal/events"
+	"mps/internal/stream"
 )
 
 // Manager records the streams its rules (and runtime overrides) select,

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/events"
+	"mps/internal/events"
 )
 
 // serve mounts the manager's handlers the way the server does.

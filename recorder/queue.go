@@ -3,7 +3,7 @@ package recorder
 import (
 	"sync"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // unitOverhead is what a queued unit costs beyond its payload (the Unit

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/events"
+	"mps/internal/events"
 )
 
 // recordSource records src on path with rule and returns the segment files

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/events"
-	"mps/server/stream"
+	"mps/internal/events"
+	"mps/internal/stream"
 )
 
 // oldSegments writes copies of a real recorded segment under dir as if

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // Container formats a Rule can ask for.

@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // segmentWriter turns units into one segment file. write is called with

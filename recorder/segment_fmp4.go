@@ -15,7 +15,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
 	mp4codecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // fmp4Track is one track's state inside a segment. A sample's duration is

@@ -6,8 +6,8 @@ import (
 	"io"
 	"time"
 
-	"mps/server/stream"
-	"mps/server/tsconv"
+	"mps/internal/stream"
+	"mps/internal/tsconv"
 )
 
 // tsWriter writes an MPEG-TS segment with the server's shared TS muxer

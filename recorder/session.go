@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"mps/server/events"
-	"mps/server/stream"
+	"mps/internal/events"
+	"mps/internal/stream"
 )
 
 // session records one stream: readLoop drains the ring into the queue and

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/events"
-	"mps/server/stream"
+	"mps/internal/events"
+	"mps/internal/stream"
 )
 
 // slowWriter lets bytesPerSec through, like a disk that cannot keep up.

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // trackInfo is a track as the API shows it.

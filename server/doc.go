@@ -2,5 +2,5 @@
 // running server by wiring the path manager, the protocol adapters, the HLS
 // packager, the recorder, the REST API, metrics and the event bus together,
 // and applies config reloads to them. It is the only package that imports
-// all the others; they know only server/stream and small helpers.
+// all the others; they know only internal/stream and small helpers.
 package server

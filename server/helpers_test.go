@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/config"
+	"mps/internal/config"
 )
 
 // testdata returns the path of a sample file in the repo's testdata folder.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/config"
+	"mps/internal/config"
 )
 
 // TestHLSOfRTMPPublish publishes over RTMP with ffmpeg and reads the HLS

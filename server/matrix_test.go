@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"mps/protocols/webrtc/webrtctest"
-	"mps/server/config"
+	"mps/internal/config"
 )
 
 // udpPair finds a free even/odd UDP port pair on loopback for RTSP's

@@ -3,7 +3,7 @@ package server
 import (
 	"mps/hls"
 	"mps/recorder"
-	"mps/server/pathmgr"
+	"mps/internal/pathmgr"
 )
 
 // policyFunc adapts the config's path rules to what the path manager needs.

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"net/http"
 
-	"mps/server/config"
-	"mps/server/tasks"
+	"mps/internal/config"
+	"mps/tasks"
 	"mps/transcode"
-	"mps/transcode/watermark"
+	"mps/internal/watermark"
 )
 
 // ladder maps the ladder named by path's rule to the transcoder's type.

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"mps/protocols/webrtc/webrtctest"
-	"mps/server/config"
+	"mps/internal/config"
 )
 
 // makeSource writes an 8 s 640x360 30 fps H.264/AAC file with a 1 s GOP.

@@ -5,8 +5,8 @@ import (
 	"sync"
 	"time"
 
-	"mps/server/pathmgr"
-	"mps/server/stream"
+	"mps/internal/pathmgr"
+	"mps/internal/stream"
 )
 
 // rateMeter samples each stream's input byte counter every interval so the

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/config"
+	"mps/internal/config"
 )
 
 // TestRecordRTMPPublish records an ffmpeg RTMP publish through the whole

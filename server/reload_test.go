@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/config"
+	"mps/internal/config"
 )
 
 // TestReloadKeepsLiveReaders runs the server on a config file watched for

@@ -18,10 +18,10 @@ import (
 	"mps/protocols/srt"
 	"mps/protocols/webrtc"
 	"mps/recorder"
-	"mps/server/config"
-	"mps/server/events"
-	"mps/server/pathmgr"
-	"mps/server/tasks"
+	"mps/internal/config"
+	"mps/internal/events"
+	"mps/internal/pathmgr"
+	"mps/tasks"
 	"mps/transcode"
 )
 

@@ -10,8 +10,8 @@ import (
 	"mps/protocols/rtmp"
 	"mps/protocols/rtsp"
 	"mps/protocols/srt"
-	"mps/server/pathmgr"
-	"mps/server/stream"
+	"mps/internal/pathmgr"
+	"mps/internal/stream"
 )
 
 // pull is the path manager's SourceFunc: it picks the protocol client by the

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/config"
+	"mps/internal/config"
 )
 
 // probeFrames decodes up to n video frames of url with ffprobe and returns

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	"mps/server/stream"
-	"mps/transcode/watermark"
+	"mps/internal/stream"
+	"mps/internal/watermark"
 )
 
 // ladderSource is what the argument builder needs to know of a source.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"mps/transcode/watermark"
+	"mps/internal/watermark"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")

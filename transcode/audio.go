@@ -13,8 +13,8 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
 
-	"mps/server/stream"
-	"mps/server/tsconv"
+	"mps/internal/stream"
+	"mps/internal/tsconv"
 )
 
 // audioKey identifies a shared audio transcoder: one per source stream

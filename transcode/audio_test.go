@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // meanVolume decodes the audio of a TS file with ffmpeg and returns its

@@ -4,7 +4,7 @@
 // and audio transcoders that give WebRTC an Opus feed of an AAC source (or
 // RTMP/HLS an AAC feed of an Opus source).
 //
-// Media goes to ffmpeg as MPEG-TS on stdin (server/tsconv) and comes back as
+// Media goes to ffmpeg as MPEG-TS on stdin (internal/tsconv) and comes back as
 // MPEG-TS on extra pipes (pipe:3, pipe:4, …), so no port or temporary file
 // is involved and every ffmpeg dies with its pipes. Arguments are passed to
 // exec directly, never through a shell.

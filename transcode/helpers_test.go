@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/events"
-	"mps/server/pathmgr"
-	"mps/server/stream"
-	"mps/server/tsconv"
+	"mps/internal/events"
+	"mps/internal/pathmgr"
+	"mps/internal/stream"
+	"mps/internal/tsconv"
 )
 
 func testLogger(t *testing.T) *slog.Logger {

@@ -12,8 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"mps/server/stream"
-	"mps/server/tsconv"
+	"mps/internal/stream"
+	"mps/internal/tsconv"
 )
 
 // ladderRun is one source path's ladder: the ffmpeg that encodes its

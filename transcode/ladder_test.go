@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 func abrLadder() Ladder {

@@ -10,9 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"mps/server/events"
-	"mps/server/stream"
-	"mps/transcode/watermark"
+	"mps/internal/events"
+	"mps/internal/stream"
+	"mps/internal/watermark"
 )
 
 // Event types published on the bus.

@@ -18,7 +18,7 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // SnapshotRule says how often a path is snapshotted and how the pictures

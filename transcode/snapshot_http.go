@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // SnapshotInfo describes one stored picture in the list API.

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/stream"
-	"mps/transcode/watermark"
+	"mps/internal/stream"
+	"mps/internal/watermark"
 )
 
 // TestLadderBurnsWatermarks runs a blue source through a ladder whose

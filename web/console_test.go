@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"mps/server"
-	"mps/server/config"
+	"mps/internal/config"
 )
 
 // here is this package's directory.

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"mps/server"
-	"mps/server/config"
+	"mps/internal/config"
 )
 
 const usage = `MPS — live streaming media server with recording and media processing.

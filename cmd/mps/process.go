@@ -14,10 +14,10 @@ import (
 	"syscall"
 
 	"mps/server"
-	"mps/server/config"
-	"mps/server/tasks"
-	"mps/transcode/vod"
-	"mps/transcode/watermark"
+	"mps/internal/config"
+	"mps/tasks"
+	"mps/internal/vod"
+	"mps/internal/watermark"
 )
 
 const processUsage = `Usage:

@@ -14,7 +14,7 @@ import (
 	gortmp "github.com/yutopp/go-rtmp"
 	"github.com/yutopp/go-rtmp/message"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // Chunk streams we write on, as ffmpeg does.

@@ -16,9 +16,9 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
 
-	"mps/server/events"
-	"mps/server/pathmgr"
-	"mps/server/stream"
+	"mps/internal/events"
+	"mps/internal/pathmgr"
+	"mps/internal/stream"
 )
 
 // encode runs ffmpeg on a test pattern and returns the output file.

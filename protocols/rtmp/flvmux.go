@@ -7,7 +7,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/av1"
 	"github.com/yutopp/go-amf0"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // flvTag is one audio or video message to send.

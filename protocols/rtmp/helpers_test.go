@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/events"
-	"mps/server/pathmgr"
+	"mps/internal/events"
+	"mps/internal/pathmgr"
 )
 
 const (

@@ -9,7 +9,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/av1"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/vp9"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // maxQueuedUnits bounds the units held while the tracks are not all known.

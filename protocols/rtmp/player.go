@@ -8,7 +8,7 @@ import (
 
 	"github.com/yutopp/go-rtmp/message"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // play is a player's egress goroutine: it reads the path's stream from the

@@ -13,7 +13,7 @@ import (
 	"github.com/yutopp/go-amf0"
 	"github.com/yutopp/go-rtmp/message"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // pullTrackWait is how long Pull waits for all announced tracks.

@@ -13,7 +13,7 @@ import (
 	gortmp "github.com/yutopp/go-rtmp"
 	"github.com/yutopp/go-rtmp/message"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // Config is the RTMP server's configuration; the server package fills it

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/pathmgr"
-	"mps/server/stream"
+	"mps/internal/pathmgr"
+	"mps/internal/stream"
 )
 
 // Two ffmpeg readers wait for the path, ffmpeg publishes the 6 s file, and

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // Packet kinds of a video or audio tag body, normalized across the legacy

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/pathmgr"
-	"mps/server/stream"
+	"mps/internal/pathmgr"
+	"mps/internal/stream"
 )
 
 func TestRequestMapping(t *testing.T) {

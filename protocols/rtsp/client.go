@@ -14,7 +14,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/description"
 	"github.com/pion/rtp"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // ClientConfig tunes Pull and Push.

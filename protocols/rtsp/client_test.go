@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 func TestPullAndPush(t *testing.T) {

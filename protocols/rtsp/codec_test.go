@@ -8,7 +8,7 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 func mustHex(s string) []byte {

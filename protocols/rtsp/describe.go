@@ -6,7 +6,7 @@ import (
 
 	"github.com/bluenviron/gortsplib/v4/pkg/description"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // describeSDP returns the SDP a DESCRIBE of a stream with tracks answers,

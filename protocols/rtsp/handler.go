@@ -7,7 +7,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4"
 	"github.com/bluenviron/gortsplib/v4/pkg/base"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // handler receives gortsplib's server callbacks. It is a separate type so

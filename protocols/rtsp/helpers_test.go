@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/events"
-	"mps/server/pathmgr"
-	"mps/server/stream"
+	"mps/internal/events"
+	"mps/internal/pathmgr"
+	"mps/internal/stream"
 )
 
 func testLogger(t *testing.T) *slog.Logger {

@@ -23,7 +23,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/vp9"
 	"github.com/pion/rtp"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // errUnsupportedCodec marks a format the media core cannot carry; its media

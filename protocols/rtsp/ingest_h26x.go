@@ -9,7 +9,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/pion/rtp"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // h264Params tracks the newest SPS/PPS of an H.264 stream (from the SDP,

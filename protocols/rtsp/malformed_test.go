@@ -12,8 +12,8 @@ import (
 
 	"github.com/bluenviron/gortsplib/v4/pkg/base"
 
-	"mps/server/pathmgr"
-	"mps/server/stream"
+	"mps/internal/pathmgr"
+	"mps/internal/stream"
 )
 
 // rawRequest sends one raw RTSP request on a new connection and returns

@@ -11,7 +11,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4"
 	"github.com/bluenviron/gortsplib/v4/pkg/liberrors"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // errShuttingDown refuses players that arrive while the server closes.

@@ -13,7 +13,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/opus"
 	"github.com/pion/rtp"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // egressTrack packetizes the units of one core track into RTP.

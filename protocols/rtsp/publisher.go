@@ -9,7 +9,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4"
 	"github.com/pion/rtp"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // publisher is the state of an RTSP session that ANNOUNCEd a stream: the

@@ -9,7 +9,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/headers"
 	"github.com/bluenviron/gortsplib/v4/pkg/liberrors"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // maxPathLen bounds the path taken from a request URL before the hub

@@ -10,7 +10,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4"
 	"github.com/bluenviron/gortsplib/v4/pkg/auth"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // Server is the RTSP server: publishers ANNOUNCE/RECORD into the hub,

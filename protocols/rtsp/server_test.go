@@ -11,7 +11,7 @@ import (
 
 	"github.com/bluenviron/gortsplib/v4/pkg/base"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 const mainFile = "h264_aac_1s_gop.mp4" // 6 s, 180 video frames, 1 s GOP, AAC 48 kHz

@@ -7,7 +7,7 @@ import (
 
 	gosrt "github.com/datarhei/gosrt"
 
-	"mps/server/pathmgr"
+	"mps/internal/pathmgr"
 )
 
 // dialRaw connects with gosrt as a third-party client would.

@@ -11,7 +11,7 @@ import (
 
 	gosrt "github.com/datarhei/gosrt"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // Pull dials an SRT server, e.g. srt://host:8890?streamid=read:cam1

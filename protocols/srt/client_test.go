@@ -9,7 +9,7 @@ import (
 
 	gosrt "github.com/datarhei/gosrt"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 func TestPullAndPushBetweenServers(t *testing.T) {

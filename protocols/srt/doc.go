@@ -2,7 +2,7 @@
 // (srt://HOST:8890?streamid=publish:PATH), players read it back
 // (streamid=read:PATH), and pull sources and forwarders dial other SRT
 // servers. The SRT transport is datarhei/gosrt; MPEG-TS is converted to and
-// from the media core's units by server/tsconv.
+// from the media core's units by internal/tsconv.
 //
 // A connection request is vetted before it is accepted: its stream ID is
 // parsed (the short "publish:PATH" form and SRT's standard "#!::r=PATH,

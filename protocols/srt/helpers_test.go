@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"mps/server/events"
-	"mps/server/pathmgr"
-	"mps/server/stream"
+	"mps/internal/events"
+	"mps/internal/pathmgr"
+	"mps/internal/stream"
 )
 
 const testdataDir = "../../testdata"

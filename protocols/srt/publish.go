@@ -10,8 +10,8 @@ import (
 
 	gosrt "github.com/datarhei/gosrt"
 
-	"mps/server/stream"
-	"mps/server/tsconv"
+	"mps/internal/stream"
+	"mps/internal/tsconv"
 )
 
 // servePublisher reads MPEG-TS from an accepted publisher and publishes it

@@ -9,8 +9,8 @@ import (
 
 	gosrt "github.com/datarhei/gosrt"
 
-	"mps/server/stream"
-	"mps/server/tsconv"
+	"mps/internal/stream"
+	"mps/internal/tsconv"
 )
 
 // serveReader sends a path's stream to an accepted reader until the
@@ -51,7 +51,7 @@ func watchHangup(conn gosrt.Conn, cancel context.CancelFunc, wg waitGroup) {
 func egress(ctx context.Context, w io.Writer, st *stream.Stream, log *slog.Logger) error {
 	// The reader is tied to ctx here rather than by NewReader: NewReader
 	// races with its own AfterFunc when ctx is already done (a client that
-	// hung up at once), see the report on server/stream.
+	// hung up at once), see the report on internal/stream.
 	r := st.NewReader(context.Background(), stream.ReaderOptions{Protocol: "srt"})
 	defer r.Close()
 	stop := context.AfterFunc(ctx, r.Close)

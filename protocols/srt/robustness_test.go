@@ -12,7 +12,7 @@ import (
 
 	gosrt "github.com/datarhei/gosrt"
 
-	"mps/server/tsconv"
+	"mps/internal/tsconv"
 )
 
 // countVideo reads TS from a reader connection and counts video units

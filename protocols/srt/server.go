@@ -10,7 +10,7 @@ import (
 
 	gosrt "github.com/datarhei/gosrt"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // Defaults for Config fields left zero.

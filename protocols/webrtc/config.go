@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // Config is the adapter's configuration. The server fills it from the YAML

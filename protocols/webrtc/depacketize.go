@@ -17,7 +17,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // frame is one depacketized access unit, before it becomes a stream.Unit.

@@ -18,9 +18,9 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"mps/protocols/webrtc/webrtctest"
-	"mps/server/events"
-	"mps/server/pathmgr"
-	"mps/server/stream"
+	"mps/internal/events"
+	"mps/internal/pathmgr"
+	"mps/internal/stream"
 )
 
 // testMedia is made once by TestMain with ffmpeg.

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strings"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 const (

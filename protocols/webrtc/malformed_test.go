@@ -10,8 +10,8 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"mps/server/pathmgr"
-	"mps/server/stream"
+	"mps/internal/pathmgr"
+	"mps/internal/stream"
 )
 
 // TestMalformedRequests: bad signalling gets a clear 4xx, leaves no

@@ -14,7 +14,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // payloadMaxSize leaves room in a 1500-byte MTU for IP/UDP, SRTP and the

@@ -14,7 +14,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // Server is the WHIP/WHEP adapter: an HTTP handler for signalling plus the

@@ -13,7 +13,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/pion/webrtc/v4"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // TestWHIPPublishWHEPPlay publishes H.264+Opus with a pion WHIP client,

@@ -15,7 +15,7 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // player is one WHEP session: one stream.Reader whose units go out on the

@@ -15,7 +15,7 @@ import (
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
-	"mps/server/stream"
+	"mps/internal/stream"
 )
 
 // publishTS demuxes a file through ffmpeg's MPEG-TS output and publishes

@@ -12,8 +12,8 @@ import (
 
 	"mps/protocols/webrtc"
 	"mps/protocols/webrtc/webrtctest"
-	"mps/server/events"
-	"mps/server/pathmgr"
+	"mps/internal/events"
+	"mps/internal/pathmgr"
 )
 
 // TestPublishOnceAndClose covers what the adapter's own tests do not:

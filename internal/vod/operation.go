@@ -1,0 +1,214 @@
+package vod
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"mps/internal/watermark"
+)
+
+// Operation types. The Type field of an [Operation] holds one of these and
+// selects which of its per-type fields is read.
+const (
+	TypeTranscode = "transcode"
+	TypeAdaptive  = "adaptive"
+	TypeSnapshot  = "snapshot"
+	TypeSample    = "sample"
+	TypeSprite    = "sprite"
+	TypeAnimated  = "animated"
+	TypeWatermark = "watermark"
+	TypeEnhance   = "enhance"
+	TypeRemux     = "remux"
+	TypeProbe     = "probe"
+)
+
+// Operation is one thing to do to a file. It is a tagged union: Type names
+// the operation and only the matching field (Transcode for "transcode", and
+// so on) is read, so a template in YAML and an inline operation in a JSON
+// task request look the same:
+//
+//	{"type": "snapshot", "snapshot": {"times": ["1s", "50%"]}}
+type Operation struct {
+	// Type is one of the Type* constants.
+	Type string `json:"type" yaml:"type"`
+	// Name labels the operation's outputs (a template name, say); empty
+	// uses Type.
+	Name string `json:"name,omitempty" yaml:"name,omitempty"`
+
+	Transcode *TranscodeSpec `json:"transcode,omitempty" yaml:"transcode,omitempty"`
+	Adaptive  *AdaptiveSpec  `json:"adaptive,omitempty" yaml:"adaptive,omitempty"`
+	Snapshot  *SnapshotSpec  `json:"snapshot,omitempty" yaml:"snapshot,omitempty"`
+	Sample    *SampleSpec    `json:"sample,omitempty" yaml:"sample,omitempty"`
+	Sprite    *SpriteSpec    `json:"sprite,omitempty" yaml:"sprite,omitempty"`
+	Animated  *AnimatedSpec  `json:"animated,omitempty" yaml:"animated,omitempty"`
+	Watermark *WatermarkSpec `json:"watermark,omitempty" yaml:"watermark,omitempty"`
+	Enhance   *EnhanceSpec   `json:"enhance,omitempty" yaml:"enhance,omitempty"`
+	Remux     *RemuxSpec     `json:"remux,omitempty" yaml:"remux,omitempty"`
+
+	env *Env
+}
+
+// Env resolves the names an operation refers to (watermark templates,
+// enhancement templates). It is bound at run time with [Operation.Bind] so
+// an operation stays a plain value that travels through a queue as JSON.
+type Env struct {
+	// Watermark returns the watermark template for a name.
+	Watermark func(name string) (watermark.Template, error)
+	// Enhancement returns the enhancement settings for a template name.
+	Enhancement func(name string) (EnhanceSpec, error)
+}
+
+// Bind returns a copy of op that resolves names through env.
+func (op Operation) Bind(env *Env) Operation {
+	op.env = env
+	return op
+}
+
+// Label is the name used for the operation's outputs.
+func (op Operation) Label() string {
+	if op.Name != "" {
+		return op.Name
+	}
+	return op.Type
+}
+
+// Validate checks the operation without touching any file, so that a bad
+// request is refused before it is queued.
+func (op Operation) Validate() error {
+	switch op.Type {
+	case TypeTranscode:
+		if op.Transcode == nil {
+			return fmt.Errorf("transcode: missing \"transcode\" settings")
+		}
+		return op.Transcode.validate()
+	case TypeAdaptive:
+		if op.Adaptive == nil {
+			return fmt.Errorf("adaptive: missing \"adaptive\" settings")
+		}
+		return op.Adaptive.validate()
+	case TypeSnapshot:
+		if op.Snapshot == nil || len(op.Snapshot.Times) == 0 {
+			return fmt.Errorf("snapshot: no times")
+		}
+		return op.Snapshot.validate()
+	case TypeSample:
+		if op.Sample == nil || op.Sample.Every == "" {
+			return fmt.Errorf("sample: missing \"every\"")
+		}
+		return op.Sample.validate()
+	case TypeSprite:
+		if op.Sprite == nil {
+			return nil
+		}
+		return op.Sprite.validate()
+	case TypeAnimated:
+		if op.Animated == nil {
+			return nil
+		}
+		return op.Animated.validate()
+	case TypeWatermark:
+		if op.Watermark == nil || len(op.Watermark.Names) == 0 {
+			return fmt.Errorf("watermark: no watermark names")
+		}
+		return op.Watermark.validate()
+	case TypeEnhance:
+		if op.Enhance == nil {
+			return fmt.Errorf("enhance: missing \"enhance\" settings")
+		}
+		return op.Enhance.validate()
+	case TypeRemux:
+		if op.Remux == nil {
+			return fmt.Errorf("remux: missing \"remux\" settings")
+		}
+		return op.Remux.validate()
+	case TypeProbe:
+		return nil
+	case "":
+		return fmt.Errorf("operation without a type")
+	default:
+		return fmt.Errorf("unknown operation type %q", op.Type)
+	}
+}
+
+// Run performs the operation on input, writing into outDir (created if
+// missing), and reports progress in percent. Cancelling ctx kills ffmpeg.
+func (op Operation) Run(ctx context.Context, input, outDir string, progress func(pct float64)) (Result, error) {
+	if progress == nil {
+		progress = func(float64) {}
+	}
+	if err := op.Validate(); err != nil {
+		return Result{}, err
+	}
+	info, err := Probe(ctx, input)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := mkdirAll(outDir); err != nil {
+		return Result{}, err
+	}
+	j := &job{ctx: ctx, op: op, input: input, outDir: outDir, in: info, progress: progress}
+	var res Result
+	switch op.Type {
+	case TypeTranscode:
+		res, err = j.transcode()
+	case TypeAdaptive:
+		res, err = j.adaptive()
+	case TypeSnapshot:
+		res, err = j.snapshot()
+	case TypeSample:
+		res, err = j.sample()
+	case TypeSprite:
+		res, err = j.sprite()
+	case TypeAnimated:
+		res, err = j.animated()
+	case TypeWatermark:
+		res, err = j.watermark()
+	case TypeEnhance:
+		res, err = j.enhance()
+	case TypeRemux:
+		res, err = j.remux()
+	case TypeProbe:
+		res, err = j.probe()
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("%s: %w", op.Type, err)
+	}
+	res.Operation = op.Type
+	progress(100)
+	return res, nil
+}
+
+// job is one run of an operation: its input, where it writes and what the
+// input holds.
+type job struct {
+	ctx      context.Context
+	op       Operation
+	input    string
+	outDir   string
+	in       *MediaInfo
+	progress func(float64)
+}
+
+// base is the file-name stem of the operation's outputs.
+func (j *job) base() string {
+	return sanitizeName(j.op.Label())
+}
+
+// sanitizeName keeps a label usable as a file name.
+func sanitizeName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	out := strings.Trim(b.String(), ".")
+	if out == "" {
+		return "output"
+	}
+	return out
+}
