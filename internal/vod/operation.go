@@ -57,6 +57,18 @@ type Env struct {
 	Watermark func(name string) (watermark.Template, error)
 	// Enhancement returns the enhancement settings for a template name.
 	Enhancement func(name string) (EnhanceSpec, error)
+	// Extensions run the operation types this package only describes (the
+	// media-AI operations, implemented in ai/ above the foundation), keyed
+	// by type. The composition root fills it; a type without an entry fails
+	// at run time with a clear error, after validating like any other.
+	Extensions map[string]Extension
+}
+
+// Extension runs one operation type that is implemented outside this
+// package. It receives the bound operation, so it can read its own spec
+// field and resolve names through the same Env.
+type Extension interface {
+	Run(ctx context.Context, op Operation, input, outDir string, progress func(pct float64)) (Result, error)
 }
 
 // Bind returns a copy of op that resolves names through env.
@@ -140,15 +152,24 @@ func (op Operation) Run(ctx context.Context, input, outDir string, progress func
 	if err := op.Validate(); err != nil {
 		return Result{}, err
 	}
-	info, err := Probe(ctx, input)
-	if err != nil {
-		return Result{}, err
+	var info *MediaInfo
+	if builtin(op.Type) {
+		var err error
+		if info, err = Probe(ctx, input); err != nil {
+			return Result{}, err
+		}
 	}
 	if err := mkdirAll(outDir); err != nil {
 		return Result{}, err
 	}
+	if !builtin(op.Type) {
+		return op.runExtension(ctx, input, outDir, progress)
+	}
 	j := &job{ctx: ctx, op: op, input: input, outDir: outDir, in: info, progress: progress}
-	var res Result
+	var (
+		res Result
+		err error
+	)
 	switch op.Type {
 	case TypeTranscode:
 		res, err = j.transcode()
@@ -211,4 +232,33 @@ func sanitizeName(s string) string {
 		return "output"
 	}
 	return out
+}
+
+// builtin reports whether this package runs operations of type t itself.
+func builtin(t string) bool {
+	switch t {
+	case TypeTranscode, TypeAdaptive, TypeSnapshot, TypeSample, TypeSprite,
+		TypeAnimated, TypeWatermark, TypeEnhance, TypeRemux, TypeProbe:
+		return true
+	}
+	return false
+}
+
+// runExtension hands an operation this package only describes to the
+// extension the environment registers for its type.
+func (op Operation) runExtension(ctx context.Context, input, outDir string, progress func(float64)) (Result, error) {
+	var ext Extension
+	if op.env != nil {
+		ext = op.env.Extensions[op.Type]
+	}
+	if ext == nil {
+		return Result{}, fmt.Errorf("%s: operation not available on this node", op.Type)
+	}
+	res, err := ext.Run(ctx, op, input, outDir, progress)
+	if err != nil {
+		return Result{}, fmt.Errorf("%s: %w", op.Type, err)
+	}
+	res.Operation = op.Type
+	progress(100)
+	return res, nil
 }

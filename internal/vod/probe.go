@@ -51,6 +51,10 @@ type Result struct {
 	Playlist string `json:"playlist,omitempty"`
 	// Probe is ffprobe's JSON for the probe operation.
 	Probe json.RawMessage `json:"probe,omitempty"`
+	// Report is the operation's own findings as JSON, for the operations
+	// whose result is more than files (the AI operations: a transcript,
+	// ranked highlights, an audit verdict, quality figures).
+	Report json.RawMessage `json:"report,omitempty"`
 }
 
 // File is one output file. Name is relative to the operation's output
