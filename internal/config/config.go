@@ -61,6 +61,9 @@ type Config struct {
 	Schemes  []Scheme  `yaml:"schemes" json:"schemes"`
 	Webhooks []Webhook `yaml:"webhooks" json:"webhooks"`
 
+	// AI configures the media-AI operations and their providers.
+	AI AI `yaml:"ai" json:"ai"`
+
 	Paths []PathRule `yaml:"paths" json:"paths"`
 }
 

@@ -135,6 +135,19 @@ func documentedKeys(t *testing.T, name, text string, requireComments bool) map[s
 // template key, listed in the templates section's comment.
 var exampleKeys = map[reflect.Type][]string{
 	reflect.TypeFor[OpRef](): {"template", "type"},
+	// The AI providers are null by default; their keys are listed in the
+	// ai.providers comment (TestAIProviderKeysDocumented).
+	reflect.TypeFor[AIProvider](): {},
+}
+
+// TestAIProviderKeysDocumented checks that the ai.providers comment lists
+// every key of a provider.
+func TestAIProviderKeysDocumented(t *testing.T) {
+	for _, key := range fieldNames(reflect.TypeFor[AIProvider]()) {
+		if !regexp.MustCompile(`(?m)^\s+#\s+` + key + `:`).Match(defaultYAML) {
+			t.Errorf("ai provider key %s missing from the ai.providers comment", key)
+		}
+	}
 }
 
 // checkDocumented reports every YAML key of type typ missing under all of

@@ -74,8 +74,8 @@ func lookupEnv(cv reflect.Value, rest string) (section string, field reflect.Val
 			}
 			return sec, reflect.Value{}, key, fmt.Errorf("unknown setting %s.%s (valid: %s)", sec, key, strings.Join(valid, ", "))
 		}
-		if sv.FieldByIndex(fi).Kind() == reflect.Map {
-			return sec, reflect.Value{}, key, fmt.Errorf("%s.%s is a mapping of named entries and can only be set in the file", sec, key)
+		if !envSettable(sv.FieldByIndex(fi).Type()) {
+			return sec, reflect.Value{}, key, fmt.Errorf("%s.%s is a mapping of named entries or a nested section and can only be set in the file", sec, key)
 		}
 		return sec, sv.FieldByIndex(fi), key, nil
 	}
@@ -83,16 +83,33 @@ func lookupEnv(cv reflect.Value, rest string) (section string, field reflect.Val
 }
 
 // envKeys lists the keys of section type st that have an environment
-// variable: all but the named-entry maps (transcode.ladders), which, like
-// the paths list, only make sense in a file.
+// variable: all but the named-entry maps (transcode.ladders) and nested
+// sections (ai.providers), which, like the paths list, only make sense in a
+// file.
 func envKeys(st reflect.Type) []string {
 	var keys []string
 	for _, n := range fieldNames(st) {
-		if st.FieldByIndex(yamlFields(st)[n]).Type.Kind() != reflect.Map {
+		if envSettable(st.FieldByIndex(yamlFields(st)[n]).Type) {
 			keys = append(keys, n)
 		}
 	}
 	return keys
+}
+
+// envSettable reports whether a setting of type t can be given as one
+// environment variable: scalars, lists and text-encoded values can; maps
+// and nested structs cannot.
+func envSettable(t reflect.Type) bool {
+	if reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
+		return true
+	}
+	switch t.Kind() {
+	case reflect.Map, reflect.Struct:
+		return false
+	case reflect.Pointer:
+		return t.Elem().Kind() != reflect.Struct
+	}
+	return true
 }
 
 // setFromString parses an environment value into v by v's type.

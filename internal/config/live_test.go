@@ -331,7 +331,7 @@ func TestLiveEnvOverrides(t *testing.T) {
 	}
 
 	for _, tc := range []struct{ env, want string }{
-		{"MPS_TRANSCODE_LADDERS=abr", "environment variable MPS_TRANSCODE_LADDERS: transcode.ladders is a mapping of named entries and can only be set in the file"},
+		{"MPS_TRANSCODE_LADDERS=abr", "environment variable MPS_TRANSCODE_LADDERS: transcode.ladders is a mapping of named entries or a nested section and can only be set in the file"},
 		{"MPS_TRANSCODE_LADDER=abr", "environment variable MPS_TRANSCODE_LADDER: unknown setting transcode.ladder (valid: MPS_TRANSCODE_MAX_TRANSCODERS)"},
 		{"MPS_TASKS_CONCURRENCY=0", "environment variable MPS_TASKS_CONCURRENCY: tasks.concurrency: must be at least 1"},
 		{"MPS_TASKS_UPLOAD_LIMIT=huge", `environment variable MPS_TASKS_UPLOAD_LIMIT: tasks.upload_limit: invalid size "huge"`},

@@ -1,0 +1,38 @@
+package config
+
+// AI configures the media-AI operations (ai/): which engine answers each
+// kind of request. Every capability works with the local engines that
+// `make deps` installs; a provider set here sends that kind of request to an
+// OpenAI-compatible endpoint instead (whisper.cpp's server, a
+// faster-whisper server, a hosted API, a local LLM server).
+type AI struct {
+	Providers AIProviders `yaml:"providers" json:"providers"`
+}
+
+// AIProviders names the external endpoint for each kind of request; a nil
+// entry keeps the local engine (for chat: the local extractive fallback).
+type AIProviders struct {
+	// Transcription answers POST {base_url}/v1/audio/transcriptions.
+	Transcription *AIProvider `yaml:"transcription" json:"transcription,omitempty"`
+	// Chat answers POST {base_url}/v1/chat/completions (summaries,
+	// translation).
+	Chat *AIProvider `yaml:"chat" json:"chat,omitempty"`
+	// Moderation answers POST {base_url}/v1/moderations (content audit).
+	Moderation *AIProvider `yaml:"moderation" json:"moderation,omitempty"`
+}
+
+// AIProvider is one OpenAI-compatible endpoint.
+type AIProvider struct {
+	// BaseURL is the endpoint's root, without /v1 ("http://gpu1:8080").
+	BaseURL string `yaml:"base_url" json:"base_url"`
+	// Model is sent as the request's model field.
+	Model string `yaml:"model" json:"model"`
+	// APIKeyEnv names the environment variable that holds the API key
+	// (sent as Authorization: Bearer); the key itself never sits in the
+	// file, so /api/v1/config cannot show it.
+	APIKeyEnv string `yaml:"api_key_env" json:"api_key_env,omitempty"`
+	// Timeout bounds one request (default 2m).
+	Timeout Duration `yaml:"timeout" json:"timeout"`
+	// Concurrency is how many requests may be in flight at once (default 2).
+	Concurrency int `yaml:"concurrency" json:"concurrency"`
+}
