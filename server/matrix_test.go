@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"mps/protocols/webrtc/webrtctest"
 	"mps/internal/config"
+	"mps/protocols/webrtc/webrtctest"
 )
 
 // udpPair finds a free even/odd UDP port pair on loopback for RTSP's

@@ -2,8 +2,8 @@ package server
 
 import (
 	"mps/hls"
-	"mps/recorder"
 	"mps/internal/pathmgr"
+	"mps/recorder"
 )
 
 // policyFunc adapts the config's path rules to what the path manager needs.

@@ -5,9 +5,9 @@ import (
 	"net/http"
 
 	"mps/internal/config"
+	"mps/internal/watermark"
 	"mps/tasks"
 	"mps/transcode"
-	"mps/internal/watermark"
 )
 
 // ladder maps the ladder named by path's rule to the transcoder's type.

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"mps/protocols/webrtc/webrtctest"
 	"mps/internal/config"
+	"mps/protocols/webrtc/webrtctest"
 )
 
 // makeSource writes an 8 s 640x360 30 fps H.264/AAC file with a 1 s GOP.

@@ -13,14 +13,14 @@ import (
 	"time"
 
 	"mps/hls"
+	"mps/internal/config"
+	"mps/internal/events"
+	"mps/internal/pathmgr"
 	"mps/protocols/rtmp"
 	"mps/protocols/rtsp"
 	"mps/protocols/srt"
 	"mps/protocols/webrtc"
 	"mps/recorder"
-	"mps/internal/config"
-	"mps/internal/events"
-	"mps/internal/pathmgr"
 	"mps/tasks"
 	"mps/transcode"
 )

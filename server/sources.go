@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"mps/hls"
+	"mps/internal/pathmgr"
+	"mps/internal/stream"
 	"mps/protocols/rtmp"
 	"mps/protocols/rtsp"
 	"mps/protocols/srt"
-	"mps/internal/pathmgr"
-	"mps/internal/stream"
 )
 
 // pull is the path manager's SourceFunc: it picks the protocol client by the

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"mps/server"
 	"mps/internal/config"
+	"mps/server"
 )
 
 // here is this package's directory.

@@ -14,8 +14,8 @@ import (
 	"syscall"
 	"time"
 
-	"mps/server"
 	"mps/internal/config"
+	"mps/server"
 )
 
 const usage = `MPS — live streaming media server with recording and media processing.

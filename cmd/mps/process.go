@@ -13,11 +13,11 @@ import (
 	"strings"
 	"syscall"
 
-	"mps/server"
 	"mps/internal/config"
-	"mps/tasks"
 	"mps/internal/vod"
 	"mps/internal/watermark"
+	"mps/server"
+	"mps/tasks"
 )
 
 const processUsage = `Usage:

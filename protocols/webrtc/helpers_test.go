@@ -17,10 +17,10 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"mps/protocols/webrtc/webrtctest"
 	"mps/internal/events"
 	"mps/internal/pathmgr"
 	"mps/internal/stream"
+	"mps/protocols/webrtc/webrtctest"
 )
 
 // testMedia is made once by TestMain with ffmpeg.

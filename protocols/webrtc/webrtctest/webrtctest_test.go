@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"mps/protocols/webrtc"
-	"mps/protocols/webrtc/webrtctest"
 	"mps/internal/events"
 	"mps/internal/pathmgr"
+	"mps/protocols/webrtc"
+	"mps/protocols/webrtc/webrtctest"
 )
 
 // TestPublishOnceAndClose covers what the adapter's own tests do not:
