@@ -63,6 +63,7 @@ type Server struct {
 	startedAt  time.Time
 	closeOnce  sync.Once
 	reloadLock sync.Mutex
+	pending    []string // restart-only keys whose file value differs; under reloadLock
 }
 
 // New builds a server for cfg. Nothing listens until Start.
@@ -268,29 +269,25 @@ func (s *Server) Close() {
 	})
 }
 
-// Reload applies a new config: path rules take effect for the next client;
-// live publishers and readers of paths whose rules did not change are not
-// touched. Listener addresses cannot change without a restart; a change is
-// logged and ignored.
-func (s *Server) Reload(cfg *config.Config) {
+// Reload applies a new config: hot keys (path rules, HLS, recording
+// rules...) take effect for the next client; live publishers and readers of
+// paths whose rules did not change are not touched. Keys read only at
+// start (listeners, the task service; config.RestartKeys) keep their
+// running value, so the stored config is the one in force, and the keys
+// that wait for a restart are logged once each time that set changes.
+func (s *Server) Reload(next *config.Config) {
 	s.reloadLock.Lock()
 	defer s.reloadLock.Unlock()
-	old := s.Config()
-	warnRestart(s.log, "http.address", old.HTTP.Address, cfg.HTTP.Address)
-	warnRestart(s.log, "rtmp.address", old.RTMP.Address, cfg.RTMP.Address)
-	warnRestart(s.log, "rtsp.address", old.RTSP.Address, cfg.RTSP.Address)
-	warnRestart(s.log, "srt.address", old.SRT.Address, cfg.SRT.Address)
-	warnRestart(s.log, "webrtc.ice_udp_address", old.WebRTC.ICEUDPAddress, cfg.WebRTC.ICEUDPAddress)
+	cfg, pending := config.Reconcile(s.Config(), next)
+	if !slices.Equal(pending, s.pending) && len(pending) > 0 {
+		s.log.Warn("config keys changed that apply only after a restart; running with their old values", "keys", pending)
+	}
+	s.pending = pending
 	s.cfg.Store(cfg)
 	s.syncSources()
 	if s.rec != nil {
 		s.rec.Reload()
 	}
 	s.log.Info("config reloaded", "paths", len(cfg.Paths))
-}
-
-func warnRestart(log *slog.Logger, key, old, cur string) {
-	if old != cur {
-		log.Warn("config change needs a restart to apply", "key", key, "running", old, "configured", cur)
-	}
+	s.log.Debug("config reload applied", "paths", len(cfg.Paths), "pending_restart", len(pending))
 }

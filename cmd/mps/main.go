@@ -77,7 +77,9 @@ func serve(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mps:", err)
 		return 1
 	}
-	log := slog.New(cfg.Log.Handler(stderr))
+	level := new(slog.LevelVar)
+	level.Set(cfg.Log.SlogLevel())
+	log := slog.New(cfg.Log.Handler(stderr, level))
 	if used == "" {
 		used = "built-in defaults"
 	}
@@ -98,7 +100,10 @@ func serve(args []string, stderr io.Writer) int {
 	watchDone := make(chan struct{})
 	var watcher *config.Watcher
 	if used != "built-in defaults" {
-		watcher = config.NewWatcher(used, log.With("component", "config"), srv.Reload)
+		watcher = config.NewWatcher(used, log.With("component", "config"), func(c *config.Config) {
+			level.Set(c.Log.SlogLevel()) // log.level is hot; the handler reads the var
+			srv.Reload(c)
+		})
 		go func() {
 			defer close(watchDone)
 			if err := watcher.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {

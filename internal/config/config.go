@@ -102,9 +102,14 @@ func (l Log) SlogLevel() slog.Level {
 }
 
 // Handler builds the slog handler this section asks for, writing to w, so
-// every entry point (serve, process, tests) logs the same way.
-func (l Log) Handler(w io.Writer) slog.Handler {
-	opts := &slog.HandlerOptions{Level: l.SlogLevel()}
+// every entry point (serve, process, tests) logs the same way. A non-nil
+// level (a *slog.LevelVar) replaces the section's level so that a reload
+// can change it while the server runs; the format is fixed at start.
+func (l Log) Handler(w io.Writer, level slog.Leveler) slog.Handler {
+	if level == nil {
+		level = l.SlogLevel()
+	}
+	opts := &slog.HandlerOptions{Level: level}
 	if l.Format == LogFormatJSON {
 		return slog.NewJSONHandler(w, opts)
 	}

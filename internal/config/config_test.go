@@ -22,7 +22,7 @@ func TestLogHandler(t *testing.T) {
 			t.Errorf("%+v: level %v", tc.log, tc.log.SlogLevel())
 		}
 		var buf bytes.Buffer
-		slog.New(tc.log.Handler(&buf)).Error("x")
+		slog.New(tc.log.Handler(&buf, nil)).Error("x")
 		if got := strings.HasPrefix(buf.String(), "{"); got != tc.json {
 			t.Errorf("%+v: output %q", tc.log, buf.String())
 		}
