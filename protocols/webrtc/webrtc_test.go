@@ -2,7 +2,6 @@ package webrtc
 
 import (
 	"context"
-	"mps/internal/testutil"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/pion/webrtc/v4"
+
+	"mps/internal/testutil"
 
 	"mps/internal/stream"
 )
