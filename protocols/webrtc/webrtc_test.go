@@ -13,9 +13,8 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/pion/webrtc/v4"
 
-	"mps/internal/testutil"
-
 	"mps/internal/stream"
+	"mps/internal/testutil"
 )
 
 // TestWHIPPublishWHEPPlay publishes H.264+Opus with a pion WHIP client,
