@@ -7,56 +7,70 @@ import (
 
 	"mps/protocols/webrtc"
 	"mps/recorder"
+	"mps/tasks"
+	"mps/transcode"
 	"mps/web"
 )
 
 // routes builds the HTTP handler shared by the API, metrics, HLS, WebRTC
-// signalling and the console.
-func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+// signalling and the console, and records the API operations it serves
+// (s.apiOps) for the OpenAPI contract test.
+func (s *Server) routes() (http.Handler, error) {
+	rt := newRouteTable()
+	rt.handleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": Version})
 	})
-	mux.Handle("GET /metrics", s.metricsHandler())
+	rt.handle("GET /metrics", s.metricsHandler())
 	if s.wrtc != nil {
-		mux.Handle(webrtc.URLPrefix, s.wrtc.Handler())
+		rt.mux.Handle(webrtc.URLPrefix, s.wrtc.Handler())
 	}
 	if s.hls != nil {
-		mux.Handle("/hls/", s.hls.Handler())
+		rt.mux.Handle("/hls/", s.hls.Handler())
 	}
 	if s.tc != nil {
-		mux.Handle("/snapshots/", s.tc.SnapshotHandler())
+		rt.mux.Handle("/snapshots/", s.tc.SnapshotHandler())
 	}
 	if s.jobs != nil {
-		mux.Handle("/outputs/", s.jobs.Handler())
+		rt.mux.Handle("/outputs/", s.jobs.Handler())
 	}
-	mux.Handle("/", web.Handler())
+	rt.mux.Handle("/", web.Handler())
 	if s.Config().API.Enabled {
-		mux.HandleFunc("GET /api/v1/streams", s.apiListStreams)
-		mux.HandleFunc("GET /api/v1/streams/{path...}", s.apiGetStream)
-		mux.HandleFunc("DELETE /api/v1/streams/{path...}", s.apiKickStream)
-		mux.HandleFunc("GET /api/v1/config", s.apiGetConfig)
-		if s.rec != nil {
-			mux.Handle(recorder.APIPrefix, s.rec.Handler())
-			mux.Handle(recorder.APIPrefix+"/", s.rec.Handler())
-			mux.Handle(recorder.HLSPrefix, s.rec.HLSHandler())
+		if err := s.apiRoutes(rt); err != nil {
+			return nil, err
 		}
-		if s.tc != nil {
-			mux.HandleFunc("GET /api/v1/transcoders", s.apiTranscoders)
-			mux.Handle("/api/v1/snapshots/", s.tc.SnapshotHandler())
-		}
-		if s.jobs != nil {
-			h := s.jobs.Handler()
-			for _, p := range []string{"/api/v1/tasks", "/api/v1/tasks/", "/api/v1/uploads", "/api/v1/schemes",
-				"/api/v1/schemes/", "/api/v1/templates", "/api/v1/outputs/"} {
-				mux.Handle(p, h)
-			}
-		}
-		mux.HandleFunc("GET /api/v1/sources", func(w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, http.StatusOK, map[string]any{"sources": s.paths.Sources()})
-		})
 	}
-	return s.cors(mux)
+	s.apiOps = rt.operations()
+	return s.cors(rt.mux), nil
+}
+
+// apiRoutes registers the REST API under /api/v1.
+func (s *Server) apiRoutes(rt *routeTable) error {
+	yamlDoc, jsonDoc, err := openapiHandlers()
+	if err != nil {
+		return err
+	}
+	rt.handle("GET /api/v1/openapi.yaml", yamlDoc)
+	rt.handle("GET /api/v1/openapi.json", jsonDoc)
+	rt.handleFunc("GET /api/v1/streams", s.apiListStreams)
+	rt.handleFunc("GET /api/v1/streams/{path...}", s.apiGetStream)
+	rt.handleFunc("DELETE /api/v1/streams/{path...}", s.apiKickStream)
+	rt.handleFunc("GET /api/v1/config", s.apiGetConfig)
+	if s.rec != nil {
+		rt.mount(s.rec.Handler(), recorder.APIRoutes(), recorder.APIPrefix, recorder.APIPrefix+"/")
+		rt.mux.Handle(recorder.HLSPrefix, s.rec.HLSHandler())
+	}
+	if s.tc != nil {
+		rt.handleFunc("GET /api/v1/transcoders", s.apiTranscoders)
+		rt.mount(s.tc.SnapshotHandler(), transcode.SnapshotAPIRoutes(), "/api/v1/snapshots/")
+	}
+	if s.jobs != nil {
+		rt.mount(s.jobs.Handler(), tasks.APIRoutes(), "/api/v1/tasks", "/api/v1/tasks/", "/api/v1/uploads",
+			"/api/v1/schemes", "/api/v1/schemes/", "/api/v1/templates", "/api/v1/outputs/")
+	}
+	rt.handleFunc("GET /api/v1/sources", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"sources": s.paths.Sources()})
+	})
+	return nil
 }
 
 // cors adds CORS headers for the configured origins and answers preflight

@@ -64,6 +64,7 @@ type Server struct {
 	closeOnce  sync.Once
 	reloadLock sync.Mutex
 	pending    []string // restart-only keys whose file value differs; under reloadLock
+	apiOps     []string // API operations served, for the OpenAPI contract test
 }
 
 // New builds a server for cfg. Nothing listens until Start.
@@ -172,13 +173,18 @@ func (s *Server) Start() error {
 		}
 	}
 	if cfg.HTTP.Enabled {
+		handler, err := s.routes()
+		if err != nil {
+			s.Close()
+			return fmt.Errorf("http: %w", err)
+		}
 		ln, err := net.Listen("tcp", cfg.HTTP.Address)
 		if err != nil {
 			s.Close()
 			return fmt.Errorf("http: listen %s: %w", cfg.HTTP.Address, err)
 		}
 		s.httpLn = ln
-		s.httpSrv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+		s.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
