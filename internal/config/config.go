@@ -236,6 +236,8 @@ const (
 type Storage struct {
 	// DataDir is the root of everything MPS writes (recordings, DVR, tasks).
 	DataDir string `yaml:"data_dir" json:"data_dir"`
+	// Targets are named local folders and S3-compatible buckets.
+	Targets []StorageTarget `yaml:"targets" json:"targets"`
 }
 
 // Stream configures the media core shared by all paths.

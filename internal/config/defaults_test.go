@@ -138,6 +138,37 @@ var exampleKeys = map[reflect.Type][]string{
 	// The AI providers are null by default; their keys are listed in the
 	// ai.providers comment (TestAIProviderKeysDocumented).
 	reflect.TypeFor[AIProvider](): {},
+	// Storage targets are an empty list by default; their keys are in the
+	// commented example (TestStorageTargetsExample).
+	reflect.TypeFor[StorageTarget](): {},
+}
+
+// TestStorageTargetsExample uncomments the storage.targets example, parses
+// it, and checks that it shows every key of a target.
+func TestStorageTargetsExample(t *testing.T) {
+	s := string(defaultYAML)
+	i := strings.Index(s, "  # targets:\n")
+	if i < 0 {
+		t.Fatal("no storage.targets example")
+	}
+	var b strings.Builder
+	b.WriteString("storage:\n")
+	for _, l := range strings.Split(s[i:], "\n") {
+		rest, ok := strings.CutPrefix(l, "  # ")
+		if !ok {
+			break
+		}
+		b.WriteString("  " + rest + "\n")
+	}
+	ex := b.String()
+	cfg, err := Parse("example.yaml", []byte(ex))
+	if err != nil {
+		t.Fatalf("storage.targets example: %v\n%s", err, ex)
+	}
+	if len(cfg.Storage.Targets) != 2 || cfg.Storage.Targets[0].Kind != StorageS3 || !cfg.Storage.Targets[0].PathStyle {
+		t.Fatalf("storage.targets example = %+v", cfg.Storage.Targets)
+	}
+	checkDocumented(t, documentedKeys(t, "storage", ex, false), []string{"storage.targets"}, reflect.TypeFor[StorageTarget]())
 }
 
 // TestAIProviderKeysDocumented checks that the ai.providers comment lists

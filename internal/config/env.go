@@ -106,7 +106,7 @@ func envSettable(t reflect.Type) bool {
 	switch t.Kind() {
 	case reflect.Map, reflect.Struct:
 		return false
-	case reflect.Pointer:
+	case reflect.Pointer, reflect.Slice:
 		return t.Elem().Kind() != reflect.Struct
 	}
 	return true

@@ -65,7 +65,7 @@ func validate(c *Config, file string, src sources) error {
 			if strings.TrimSpace(c.Storage.DataDir) == "" {
 				return v.errorf("storage.data_dir", "must not be empty")
 			}
-			return nil
+			return v.storage(c.Storage)
 		},
 		func() error {
 			n := c.Stream.RingSize
