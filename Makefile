@@ -15,7 +15,14 @@ GOBIN     := $(shell $(GO) env GOPATH)/bin
 DEB_DEPS := ffmpeg:ffmpeg ffprobe:ffmpeg chromium:chromium node:nodejs npm:npm \
 	/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
 
-.PHONY: all build run test deps lint vet fmt-check staticcheck bench clean browser-deps
+# The real S3 server of the storage tests: SeaweedFS's weed, built once from
+# its Go module at a pinned version and cached outside the repo.
+WEED_MODULE  := github.com/seaweedfs/seaweedfs
+WEED_VERSION := v0.0.0-20261109003541-7506e5f91cd6
+TOOLS_DIR    := $(HOME)/.cache/mps-tools
+WEED         := $(TOOLS_DIR)/weed
+
+.PHONY: all build run test deps lint vet fmt-check staticcheck bench clean browser-deps s3-server
 
 all: build
 
@@ -38,6 +45,7 @@ deps:
 		fi; \
 	fi
 	@$(MAKE) --no-print-directory browser-deps
+	@$(MAKE) --no-print-directory s3-server
 
 ## browser-deps: the node modules of the browser tests (playwright-core only; it
 ## drives Debian's chromium and never downloads a browser)
@@ -48,6 +56,18 @@ browser-deps:
 			(cd $$d && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
 		fi; \
 	done
+
+## s3-server: build SeaweedFS's weed for the storage tests (a few minutes,
+## once per machine; its go.mod has a replace, so it is built in a scratch
+## module that repeats it)
+s3-server:
+	@if [ ! -x $(WEED) ] || [ "$$(cat $(WEED).version 2>/dev/null)" != "$(WEED_VERSION)" ]; then \
+		echo "deps: building the S3 test server (SeaweedFS $(WEED_VERSION)) into $(WEED), once"; \
+		d=$(TOOLS_DIR)/weedbuild; rm -rf $$d; mkdir -p $$d && cd $$d && \
+		printf 'module weedbuild\n\ngo 1.26.6\n\nreplace github.com/tyler-smith/go-bip39 => github.com/cosmos/go-bip39 v1.0.0\n' > go.mod && \
+		$(GO) get $(WEED_MODULE)/weed@$(WEED_VERSION) && $(GO) build -o $(WEED) $(WEED_MODULE)/weed && \
+		echo $(WEED_VERSION) > $(WEED).version || exit 1; \
+	fi
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mps
