@@ -2,8 +2,6 @@ package storage
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -66,8 +64,7 @@ func (l *localTarget) Put(ctx context.Context, key string, r io.Reader, size int
 		return Object{}, err
 	}
 	defer os.Remove(tmp.Name()) // a no-op after the rename
-	h := md5.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), r)
+	n, err := io.Copy(tmp, r)
 	if err == nil && size >= 0 && n != size {
 		err = fmt.Errorf("wrote %d bytes of %d", n, size)
 	}
@@ -84,7 +81,9 @@ func (l *localTarget) Put(ctx context.Context, key string, r io.Reader, size int
 		return Object{}, fmt.Errorf("storage %s: put %s: %w", l.name, key, err)
 	}
 	o, err := l.Stat(ctx, key)
-	o.ETag = hex.EncodeToString(h.Sum(nil))
+	if err == nil && size >= 0 && o.Size != size {
+		err = fmt.Errorf("storage %s: put %s: stored %d bytes of %d", l.name, key, o.Size, size)
+	}
 	return o, err
 }
 
@@ -117,7 +116,14 @@ func (l *localTarget) Stat(_ context.Context, key string) (Object, error) {
 	if !fi.Mode().IsRegular() {
 		return Object{}, fmt.Errorf("storage %s: stat %s: %w", l.name, key, ErrNotFound)
 	}
-	return Object{Key: key, Size: fi.Size(), Modified: fi.ModTime().UTC()}, nil
+	return localObject(key, fi), nil
+}
+
+// localObject describes a file; its ETag is made of size and modification
+// time, so a rewritten file counts as a new version like on S3.
+func localObject(key string, fi fs.FileInfo) Object {
+	return Object{Key: key, Size: fi.Size(), Modified: fi.ModTime().UTC(),
+		ETag: fmt.Sprintf("%x-%x", fi.Size(), fi.ModTime().UnixNano())}
 }
 
 func (l *localTarget) wrap(op, key string, err error) error {
@@ -152,7 +158,7 @@ func (l *localTarget) List(ctx context.Context, prefix, startAfter string, max i
 		if err != nil {
 			return nil // removed meanwhile
 		}
-		out = append(out, Object{Key: key, Size: fi.Size(), Modified: fi.ModTime().UTC()})
+		out = append(out, localObject(key, fi))
 		return ctx.Err()
 	})
 	if err != nil {
