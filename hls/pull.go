@@ -40,7 +40,7 @@ func Pull(ctx context.Context, rawURL string, hub stream.Hub, path string, log *
 		OnDownloadStreamPlaylist:  func(u string) { log.Debug("hls pull: stream playlist", "url", u) },
 		OnDownloadSegment:         func(u string) { log.Debug("hls pull: segment", "url", u) },
 		OnDownloadPart:            func(u string) { log.Debug("hls pull: part", "url", u) },
-		OnDecodeError:             func(err error) { log.Warn("hls pull: decode error", "err", err) },
+		OnDecodeError:             func(err error) { log.Warn("hls pull: decode error", "error", err) },
 	}
 	c.OnTracks = func(tracks []*gohlslib.Track) error { return p.onTracks(c, tracks) }
 	if err := c.Start(); err != nil {
@@ -108,7 +108,7 @@ func (p *puller) onTracks(c *gohlslib.Client, tracks []*gohlslib.Track) error {
 			continue
 		}
 		if err != nil {
-			p.log.Warn("hls pull: bad track parameters, skipped", "err", err)
+			p.log.Warn("hls pull: bad track parameters, skipped", "error", err)
 			continue
 		}
 		bound = append(bound, binding{t, out})
@@ -201,7 +201,7 @@ func (p *puller) writeVideo(t *stream.Track, u *stream.Unit) {
 			p.rebuilt[t] = nt
 			u.Track = nt
 			if err := p.publishIfReady(); err != nil {
-				p.log.Warn("hls pull: publish refused", "err", err)
+				p.log.Warn("hls pull: publish refused", "error", err)
 			}
 		}
 	}

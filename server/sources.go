@@ -104,7 +104,7 @@ func (s *Server) forward(st *stream.Stream, target string, retry time.Duration) 
 		if time.Since(started) > time.Minute {
 			backoff = retry
 		}
-		s.log.Warn("forward failed, retrying", "path", st.Path(), "target", redactURL(target), "err", err, "in", backoff)
+		s.log.Warn("forward failed, retrying", "path", st.Path(), "target", redactURL(target), "error", err, "in", backoff)
 		select {
 		case <-ctx.Done():
 			return

@@ -87,7 +87,7 @@ func serve(args []string, stderr io.Writer) int {
 
 	srv := server.New(cfg, log)
 	if err := srv.Start(); err != nil {
-		log.Error("start failed", "err", err)
+		log.Error("start failed", "error", err)
 		return 1
 	}
 
@@ -107,7 +107,7 @@ func serve(args []string, stderr io.Writer) int {
 		go func() {
 			defer close(watchDone)
 			if err := watcher.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				log.Error("config watcher stopped", "err", err)
+				log.Error("config watcher stopped", "error", err)
 			}
 		}()
 	} else {
@@ -122,7 +122,7 @@ func serve(args []string, stderr io.Writer) int {
 				continue
 			}
 			if err := watcher.Reload(); err != nil {
-				log.Error("config reload rejected, keeping the running config", "err", err)
+				log.Error("config reload rejected, keeping the running config", "error", err)
 			}
 			continue
 		case <-ctx.Done():

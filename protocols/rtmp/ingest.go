@@ -355,6 +355,6 @@ func (in *ingest) close() {
 func (in *ingest) drop(what string, err error) {
 	in.dropped++
 	if in.dropped <= 5 || in.dropped%1000 == 0 {
-		in.log.Warn("rtmp: dropped "+what, "path", in.req.Path, "err", err, "dropped", in.dropped)
+		in.log.Warn("rtmp: dropped "+what, "path", in.req.Path, "error", err, "dropped", in.dropped)
 	}
 }

@@ -30,7 +30,7 @@ func (h *serverConn) play(sid uint32, req stream.Request, s *stream.Stream) {
 	if f := h.srv.cfg.AudioToAAC; f != nil && needsAAC(s.Tracks()) {
 		d, release, err := f(h.ctx, s)
 		if err != nil {
-			h.log.Warn("rtmp play: audio transcoding to AAC unavailable, sending video only", "path", req.Path, "err", err)
+			h.log.Warn("rtmp play: audio transcoding to AAC unavailable, sending video only", "path", req.Path, "error", err)
 		} else {
 			defer release()
 			s = d
@@ -98,7 +98,7 @@ func (h *serverConn) play(sid uint32, req stream.Request, s *stream.Stream) {
 		}
 		h.nc.unlock()
 		if err != nil {
-			h.log.Info("rtmp player dropped", "path", req.Path, "err", err)
+			h.log.Info("rtmp player dropped", "path", req.Path, "error", err)
 			h.nc.kick()
 			return
 		}

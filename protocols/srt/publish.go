@@ -20,7 +20,7 @@ import (
 func (s *Server) servePublisher(conn gosrt.Conn, req stream.Request, log *slog.Logger) {
 	err := ingest(s.ctx, conn, s.hub, req, s.cfg.HandshakeTimeout, s.cfg.ReadTimeout, log, &s.wg)
 	if err != nil && s.ctx.Err() == nil {
-		log.Warn("srt publisher ended", "err", err)
+		log.Warn("srt publisher ended", "error", err)
 	}
 }
 
@@ -85,7 +85,7 @@ func ingest(ctx context.Context, conn gosrt.Conn, hub stream.Hub, req stream.Req
 				return err
 			}
 			// gosrt reports a peer that hung up as a read error.
-			log.Debug("srt read ended", "err", err, "decode_errors", dmx.DecodeErrors())
+			log.Debug("srt read ended", "error", err, "decode_errors", dmx.DecodeErrors())
 			return nil
 		}
 		u.Time = time.Now()

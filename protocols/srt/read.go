@@ -23,7 +23,7 @@ func (s *Server) serveReader(conn gosrt.Conn, st *stream.Stream, log *slog.Logge
 	watchHangup(conn, cancel, &s.wg)
 	log.Info("srt reading")
 	if err := egress(ctx, conn, st, log); err != nil && ctx.Err() == nil {
-		log.Warn("srt reader ended", "err", err)
+		log.Warn("srt reader ended", "error", err)
 		return
 	}
 	log.Info("srt reader done")

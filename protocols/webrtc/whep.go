@@ -114,7 +114,7 @@ func (s *Server) startPlayer(ctx context.Context, rt route, req stream.Request, 
 	if s.cfg.AudioToOpus != nil && needsOpus(st.Tracks()) {
 		d, rel, err := s.cfg.AudioToOpus(s.ctx, st)
 		if err != nil {
-			log.Warn("whep: audio transcoding to Opus unavailable, sending video only", "err", err)
+			log.Warn("whep: audio transcoding to Opus unavailable, sending video only", "error", err)
 		} else {
 			st, release = d, rel
 		}
