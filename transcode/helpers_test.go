@@ -165,21 +165,6 @@ func publishFile(t *testing.T, hub stream.Hub, path, file string, extra ...strin
 	return p
 }
 
-// waitStream polls the hub until path is published (and is not old).
-func waitStream(t *testing.T, hub stream.Hub, path string, old *stream.Stream, within time.Duration) *stream.Stream {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		s, err := hub.Read(context.Background(), stream.Request{Path: path, Protocol: "test"})
-		if err == nil && s != old && !isDone(s.Done()) {
-			return s
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s not published within %v", path, within)
-	return nil
-}
-
 // ffmpegChildren lists the PIDs of this process's ffmpeg children.
 func ffmpegChildren(t *testing.T) []int {
 	t.Helper()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"mps/internal/stream"
+	"mps/internal/testutil"
 )
 
 func abrLadder() Ladder {
@@ -56,7 +57,7 @@ func TestLadder(t *testing.T) {
 	want := map[string][2]int{"720p": {1280, 720}, "480p": {854, 480}, "360p": {640, 360}}
 	rungs := map[string]*stream.Stream{}
 	for name, size := range want {
-		s := waitStream(t, e.hub, "live/cam1/"+name, nil, 20*time.Second)
+		s := testutil.WaitStream(t, e.hub, "live/cam1/"+name, nil, 20*time.Second)
 		if v := videoTrack(s); v == nil || v.Width != size[0] || v.Height != size[1] {
 			t.Errorf("rung %s video %v, want %dx%d", name, v, size[0], size[1])
 		}
@@ -183,7 +184,7 @@ func TestLadder(t *testing.T) {
 	if ev.Path != "live/cam1" {
 		t.Errorf("failed event %+v", ev)
 	}
-	again := waitStream(t, e.hub, "live/cam1/480p", rung, 15*time.Second)
+	again := testutil.WaitStream(t, e.hub, "live/cam1/480p", rung, 15*time.Second)
 	u, err := collect(again, 1500*time.Millisecond)
 	if err != nil || len(u) == 0 || !u[0].Key {
 		t.Errorf("republished rung: %d units (%v), want units starting at a keyframe", len(u), err)
@@ -224,8 +225,8 @@ func TestLadderCapAndNoRecursion(t *testing.T) {
 	sub := e.bus.Subscribe(64)
 	defer sub.Close()
 	publishFile(t, e.hub, "a", "../testdata/video_only.mp4", "-stream_loop", "3")
-	low := waitStream(t, e.hub, "a/low", nil, 15*time.Second)
-	orig := waitStream(t, e.hub, "a/orig", nil, 5*time.Second)
+	low := testutil.WaitStream(t, e.hub, "a/low", nil, 15*time.Second)
+	orig := testutil.WaitStream(t, e.hub, "a/orig", nil, 5*time.Second)
 	if v := videoTrack(low); v == nil || v.Width != 160 || v.Height != 120 {
 		t.Errorf("a/low video %v, want 160x120", v)
 	}

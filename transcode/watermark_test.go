@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"mps/internal/stream"
+	"mps/internal/testutil"
 	"mps/internal/watermark"
 )
 
@@ -51,7 +52,7 @@ func TestLadderBurnsWatermarks(t *testing.T) {
 	publishFile(t, e.hub, "wm", src)
 
 	frame := func(name string) []byte {
-		s := waitStream(t, e.hub, "wm/"+name, nil, 15*time.Second)
+		s := testutil.WaitStream(t, e.hub, "wm/"+name, nil, 15*time.Second)
 		units, err := collect(s, 1500*time.Millisecond)
 		if (err != nil && !errors.Is(err, io.EOF)) || len(units) < 10 {
 			t.Fatalf("rung %s: %d units (%v)", name, len(units), err)

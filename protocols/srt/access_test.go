@@ -8,6 +8,7 @@ import (
 	gosrt "github.com/datarhei/gosrt"
 
 	"mps/internal/pathmgr"
+	"mps/internal/testutil"
 )
 
 // dialRaw connects with gosrt as a third-party client would.
@@ -54,7 +55,7 @@ func TestPassphrase(t *testing.T) {
 	}
 	// The right one works, and so does a reader that knows it.
 	pub := publish(t, ctx, "h264_aac_1s_gop.mp4", 0, s.url("publish:live/secret", "passphrase="+secret))
-	waitStream(t, s.hub, "live/secret", 10*time.Second)
+	testutil.WaitStream(t, s.hub, "live/secret", nil, 10*time.Second)
 	r := play(t, ctx, s.url("read:live/secret", "passphrase="+secret), 45)
 	if err := r.wait(t, 15*time.Second); err != nil {
 		t.Errorf("reader with the passphrase: %v\n%s", err, r.stderr.String())
@@ -85,7 +86,7 @@ func TestRefusals(t *testing.T) {
 	wantRejected(t, s.url("read:live/../etc", ""), gosrt.REJX_BAD_REQUEST)
 
 	pub := publish(t, ctx, "h264_aac_1s_gop.mp4", 0, s.url("publish:live/private", ""))
-	st := waitStream(t, s.hub, "live/private", 10*time.Second)
+	st := testutil.WaitStream(t, s.hub, "live/private", nil, 10*time.Second)
 	wantRejected(t, s.url("read:live/private", ""), gosrt.REJX_UNAUTHORIZED)
 	wantRejected(t, s.url("read:live/private:viewer:wrong", ""), gosrt.REJX_UNAUTHORIZED)
 	c, err := dialRaw(t, s.url("read:live/private:viewer:pw", ""))

@@ -10,6 +10,7 @@ import (
 	gosrt "github.com/datarhei/gosrt"
 
 	"mps/internal/stream"
+	"mps/internal/testutil"
 )
 
 func TestPullAndPushBetweenServers(t *testing.T) {
@@ -18,21 +19,21 @@ func TestPullAndPushBetweenServers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	pub := publish(t, ctx, "h264_aac_1s_gop.mp4", 0, a.url("publish:live/a", ""))
-	src := waitStream(t, a.hub, "live/a", 10*time.Second)
+	src := testutil.WaitStream(t, a.hub, "live/a", nil, 10*time.Second)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
 
 	// B pulls A's live/a as live/b.
 	pullCtx, stopPull := context.WithCancel(ctx)
 	pullErr := make(chan error, 1)
 	go func() { pullErr <- Pull(pullCtx, a.url("read:live/a", "latency=200"), b.hub, "live/b", log) }()
-	pulled := waitStream(t, b.hub, "live/b", 10*time.Second)
+	pulled := testutil.WaitStream(t, b.hub, "live/b", nil, 10*time.Second)
 	checkTracks(t, pulled)
 
 	// A pushes its live/a to B as live/c.
 	pushCtx, stopPush := context.WithCancel(ctx)
 	pushErr := make(chan error, 1)
 	go func() { pushErr <- Push(pushCtx, b.url("publish:live/c", ""), src, log) }()
-	pushed := waitStream(t, b.hub, "live/c", 10*time.Second)
+	pushed := testutil.WaitStream(t, b.hub, "live/c", nil, 10*time.Second)
 	checkTracks(t, pushed)
 
 	for name, st := range map[string]*stream.Stream{"pulled": pulled, "pushed": pushed} {

@@ -139,20 +139,6 @@ func waitReaders(t *testing.T, s *stream.Stream, n int, timeout time.Duration) {
 	t.Fatalf("%d srt readers after %v, want %d", s.Stats().Readers["srt"], timeout, n)
 }
 
-// waitStream waits until path is live on hub.
-func waitStream(t *testing.T, hub *pathmgr.Manager, path string, timeout time.Duration) *stream.Stream {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if s := hub.Get(path); s != nil {
-			return s
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("no stream on %s after %v", path, timeout)
-	return nil
-}
-
 // probe describes a media file as ffprobe sees it.
 type probe struct {
 	Streams []struct {

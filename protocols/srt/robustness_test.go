@@ -12,6 +12,7 @@ import (
 
 	gosrt "github.com/datarhei/gosrt"
 
+	"mps/internal/testutil"
 	"mps/internal/tsconv"
 )
 
@@ -60,7 +61,7 @@ func TestMalformedInputLeavesLiveStreamAlone(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	pub := publish(t, ctx, "h264_aac_1s_gop.mp4", 0, s.url("publish:live/a", ""))
-	st := waitStream(t, s.hub, "live/a", 10*time.Second)
+	st := testutil.WaitStream(t, s.hub, "live/a", nil, 10*time.Second)
 
 	var got atomic.Int64
 	var wg sync.WaitGroup
@@ -156,7 +157,7 @@ func TestCloseEndsEverything(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	pub := publish(t, ctx, "h264_aac_1s_gop.mp4", 0, s.url("publish:live/a", ""))
-	st := waitStream(t, s.hub, "live/a", 10*time.Second)
+	st := testutil.WaitStream(t, s.hub, "live/a", nil, 10*time.Second)
 	var got atomic.Int64
 	var wg sync.WaitGroup
 	closeReader := countVideo(t, s.url("read:live/a", ""), &got, &wg)

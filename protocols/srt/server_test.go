@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"mps/internal/testutil"
 )
 
 func TestPublishAndTwoReaders(t *testing.T) {
@@ -14,7 +16,7 @@ func TestPublishAndTwoReaders(t *testing.T) {
 	defer cancel()
 
 	pub := publish(t, ctx, "h264_aac_1s_gop.mp4", 0, s.url("publish:live/a", ""))
-	st := waitStream(t, s.hub, "live/a", 10*time.Second)
+	st := testutil.WaitStream(t, s.hub, "live/a", nil, 10*time.Second)
 
 	dir := t.TempDir()
 	var readers []*proc

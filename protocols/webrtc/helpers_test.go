@@ -213,15 +213,3 @@ func refusal(t *testing.T, err error) (int, string) {
 	}
 	return se.Status, se.Body
 }
-
-// waitFor polls cond until it holds or ctx ends.
-func waitFor(ctx context.Context, cond func() bool) error {
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			return errors.New("timed out")
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return nil
-}

@@ -12,6 +12,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"mps/internal/stream"
+	"mps/internal/testutil"
 )
 
 // TestWHIPWHEPVPx publishes VP8 and VP9 over WHIP and plays them back over
@@ -39,7 +40,7 @@ func TestWHIPWHEPVPx(t *testing.T) {
 				t.Fatalf("video track %v", v)
 			}
 			pl := e.play(ctx, t, "live/vpx")
-			if err := waitFor(ctx, func() bool { return len(pl.Frames()) >= 45 && pl.AudioPackets() > 10 }); err != nil {
+			if !testutil.Eventually(ctx, func() bool { return len(pl.Frames()) >= 45 && pl.AudioPackets() > 10 }) {
 				t.Fatalf("WHEP got %d frames, %d opus packets", len(pl.Frames()), pl.AudioPackets())
 			}
 			if !strings.EqualFold(pl.VideoCodec(), c.mime) {

@@ -73,7 +73,7 @@ func TestWHIPPublishWHEPPlay(t *testing.T) {
 	if !strings.HasPrefix(pl.Location(), "/webrtc/live/cam1/whep/") {
 		t.Fatalf("WHEP Location %q", pl.Location())
 	}
-	if err := waitFor(ctx, func() bool { return len(pl.Frames()) >= 75 && pl.AudioPackets() >= 50 }); err != nil {
+	if !testutil.Eventually(ctx, func() bool { return len(pl.Frames()) >= 75 && pl.AudioPackets() >= 50 }) {
 		t.Fatalf("WHEP got %d access units and %d opus packets", len(pl.Frames()), pl.AudioPackets())
 	}
 	if !strings.EqualFold(pl.VideoCodec(), webrtc.MimeTypeH264) {
@@ -163,7 +163,7 @@ func TestWHEPPLIReachesPublisher(t *testing.T) {
 	before := pub.PLIs()
 	// The server rate-limits PLIs to its publisher, so ask until one
 	// gets through.
-	err := waitFor(ctx, func() bool {
+	ok := testutil.Eventually(ctx, func() bool {
 		if pub.PLIs() > before {
 			return true
 		}
@@ -173,7 +173,7 @@ func TestWHEPPLIReachesPublisher(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		return pub.PLIs() > before
 	})
-	if err != nil {
+	if !ok {
 		t.Fatalf("publisher saw no PLI after the player's (had %d before)", before)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"mps/internal/stream"
+	"mps/internal/testutil"
 )
 
 // publishTS demuxes a file through ffmpeg's MPEG-TS output and publishes
@@ -155,13 +156,13 @@ func TestWHEPFromTSWithAAC(t *testing.T) {
 
 	// The source ends: the server hangs up on the player.
 	st.Close()
-	if err := waitFor(ctx, func() bool { return e.srv.SessionCount() == 0 }); err != nil {
+	if !testutil.Eventually(ctx, func() bool { return e.srv.SessionCount() == 0 }) {
 		t.Fatal("WHEP session still open after the stream ended")
 	}
-	if err := waitFor(ctx, func() bool {
+	if !testutil.Eventually(ctx, func() bool {
 		s := pl.PeerConnection().ConnectionState()
 		return s == webrtc.PeerConnectionStateClosed || s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateDisconnected
-	}); err != nil {
+	}) {
 		t.Fatalf("client connection still %s", pl.PeerConnection().ConnectionState())
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"mps/internal/events"
 	"mps/internal/pathmgr"
+	"mps/internal/testutil"
 	"mps/protocols/webrtc"
 	"mps/protocols/webrtc/webrtctest"
 )
@@ -50,7 +51,7 @@ func TestPublishOnceAndClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pub.Close()
-	if err := waitFor(ctx, func() bool { return hub.Get("live/once") != nil }); err != nil {
+	if !testutil.Eventually(ctx, func() bool { return hub.Get("live/once") != nil }) {
 		t.Fatal("never published")
 	}
 	if n := len(hub.Get("live/once").Tracks()); n != 1 {
@@ -80,18 +81,7 @@ func TestPublishOnceAndClose(t *testing.T) {
 		t.Fatal("publisher without Loop never finished")
 	}
 	pub.Close()
-	if err := waitFor(ctx, func() bool { return hub.Get("live/once") == nil }); err != nil {
+	if !testutil.Eventually(ctx, func() bool { return hub.Get("live/once") == nil }) {
 		t.Fatal("stream still published after Publisher.Close")
 	}
-}
-
-func waitFor(ctx context.Context, cond func() bool) error {
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return nil
 }
