@@ -36,6 +36,9 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("GET /api/v1/streams/{path...}", s.apiGetStream)
 		mux.HandleFunc("DELETE /api/v1/streams/{path...}", s.apiKickStream)
 		mux.HandleFunc("GET /api/v1/config", s.apiGetConfig)
+		mux.HandleFunc("GET /api/v1/events", s.apiEvents)
+		mux.HandleFunc("GET /api/v1/events/stream", s.apiEventStream)
+		mux.HandleFunc("GET /api/v1/listeners", s.apiListeners)
 		if s.rec != nil {
 			mux.Handle(recorder.APIPrefix, s.rec.Handler())
 			mux.Handle(recorder.APIPrefix+"/", s.rec.Handler())
