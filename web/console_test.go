@@ -45,6 +45,10 @@ type consoleReport struct {
 			Duration      float64
 			Width, Height int
 		}
+		AIDemo *struct {
+			Spans, Cues, Reports int
+			SeekedTo             float64
+		}
 	}
 	Settings *struct {
 		Sections []string
@@ -188,6 +192,9 @@ func checkRest(t *testing.T, rep *consoleReport) {
 		}
 		if k.Video.Duration < 5 || k.Video.Height != 720 {
 			t.Fatalf("task's mp4_720p output in the player: %+v, want 720 lines, ~6 s", k.Video)
+		}
+		if a := k.AIDemo; a == nil || a.Spans != 2 || a.Cues != 1 || a.Reports < 2 {
+			t.Fatalf("AI results: %+v, want 2 spans on a timeline, the subtitle cue on the player, 2 reports", a)
 		}
 	})
 	t.Run("settings", func(t *testing.T) {

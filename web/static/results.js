@@ -55,7 +55,7 @@ function SegmentTimeline({ name, items, duration, onSeek }) {
         style=${{ left: pct(s.start), width: `max(3px, ${pct(s.end - s.start)})` }}
         title=${`${fmtClock(s.start)}–${fmtClock(s.end)} ${s.label}`}
         aria-label=${`${s.label || 'span'} from ${fmtClock(s.start)} to ${fmtClock(s.end)}`}
-        onClick=${() => onSeek(s.start)}></button>`)}
+        onClick=${() => onSeek(s.start)}>${s.label}</button>`)}
     </div>
   </figure>`;
 }
@@ -93,7 +93,7 @@ function PlaylistFile({ url, register }) {
 }
 
 /** OpResult shows one operation's files and report. */
-function OpResult({ task, op, subtitles, register, seek }) {
+function OpResult({ task, op, subtitles, register, seek, mediaDuration }) {
   const r = op.result;
   const base = opBase(task, op);
   const files = r.files || [];
@@ -101,7 +101,7 @@ function OpResult({ task, op, subtitles, register, seek }) {
   for (const f of files) by[kindOf(f)].push(f);
   const snapTimes = new Map((r.snapshots || []).map((s) => [s.name, s.time]));
   const segs = r.report ? findSegments(r.report) : [];
-  const duration = Math.max(0, ...files.map((f) => f.duration || 0));
+  const duration = Math.max(mediaDuration, ...files.map((f) => f.duration || 0));
   const playlist = r.playlist ? base + '/' + r.playlist : (by.playlist.length ? base + '/' + by.playlist[0].name : null);
   const shown = new Set([...by.video, ...by.audio, ...by.image, ...by.vtt].map((f) => f.name));
   const rest = files.filter((f) => !shown.has(f.name));
@@ -136,6 +136,8 @@ export function TaskResults({ task }) {
       if (kindOf(f) === 'vtt' && f.name !== op.result.vtt) subtitles.push({ name: f.name, url: opBase(task, op) + '/' + f.name });
     }
   }
+  // Spans of a report are drawn against the longest media of the task.
+  const mediaDuration = Math.max(0, ...ops.flatMap((op) => (op.result.files || []).map((f) => f.duration || 0)));
   const register = (el) => { if (el && !players.current.includes(el)) players.current.push(el); };
   const seek = (t) => {
     const p = players.current.find((el) => el.isConnected);
@@ -143,6 +145,7 @@ export function TaskResults({ task }) {
   };
   return html`<section class="results" aria-labelledby="results-title">
     <h2 id="results-title">Results</h2>
-    ${ops.map((op) => html`<${OpResult} task=${task} op=${op} subtitles=${subtitles} register=${register} seek=${seek} />`)}
+    ${ops.map((op) => html`<${OpResult} task=${task} op=${op} subtitles=${subtitles} register=${register} seek=${seek}
+      mediaDuration=${mediaDuration} />`)}
   </section>`;
 }

@@ -27,9 +27,9 @@ function upload(file, onProgress) {
   });
 }
 
-/** Progress is a labelled progress bar. */
+/** Progress is a labelled progress bar; value is in percent, as the task API gives it. */
 export function Progress({ value, label }) {
-  const pct = Math.round((value || 0) * 100);
+  const pct = Math.round(Math.min(100, Math.max(0, value || 0)));
   return html`<span class="progress"><progress max="100" value=${pct} aria-label=${label}></progress> ${pct}%</span>`;
 }
 
@@ -86,7 +86,7 @@ function NewTask({ templates, schemes, onSubmitted }) {
         onChange=${(e) => { add(e.target.files); e.target.value = ''; }} />
       ${files.length > 0 && html`<ul class="uploads">${files.map((f) => html`<li>
         ${f.name} <span class="muted">${fmtBytes(f.size)}</span>
-        ${f.error ? html`<span class="error">${f.error}</span>` : html`<${Progress} value=${f.progress} label=${'Upload of ' + f.name} />`}
+        ${f.error ? html`<span class="error">${f.error}</span>` : html`<${Progress} value=${f.progress * 100} label=${'Upload of ' + f.name} />`}
         ${f.input && html` <span class="muted">ready</span>`}</li>`)}</ul>`}
     </div>
     <label>…or an input path or URL <input value=${input} onInput=${(e) => setInput(e.target.value)}

@@ -53,6 +53,40 @@ async function framesAdvance(page, selector, seconds) {
   }), [selector, seconds]);
 }
 
+/**
+ * aiResults shows how results of the AI operations (not on this server)
+ * render: the finished task is served again under another id with two more
+ * operations, a subtitles file and an audit report with spans; the real
+ * output video stays. It checks the subtitles reach the player as a
+ * loaded track and the spans are on a timeline that seeks the player.
+ */
+async function aiResults(page, id) {
+  const t = await page.evaluate((i) => fetch('/api/v1/tasks/' + i).then((r) => r.json()), id);
+  const vtt = 'WEBVTT\n\n00:00:00.500 --> 00:00:02.000\nhello from the subtitles\n';
+  t.id = 'ai-demo';
+  t.ops.push({ type: 'subtitles', name: 'subtitles', state: 'SUCCESS', progress: 100, dir: '03-subtitles',
+    result: { operation: 'subtitles', files: [{ name: 'subtitles.vtt', size: vtt.length }], report: { language: 'en', words: 4 } } });
+  t.ops.push({ type: 'audit', name: 'audit', state: 'SUCCESS', progress: 100, dir: '04-audit',
+    result: { operation: 'audit', files: [], report: { verdict: 'review', spans: [
+      { start: 1, end: 2.5, kind: 'black' }, { start: 4, end: 4.8, kind: 'silence' }] } } });
+  await page.route('**/api/v1/tasks/ai-demo', (r) => r.fulfill({ contentType: 'application/json', body: JSON.stringify(t) }));
+  await page.route('**/03-subtitles/subtitles.vtt', (r) => r.fulfill({ contentType: 'text/vtt', body: vtt }));
+  await page.goto(page.url().replace(/#\/tasks\/.*/, '#/tasks/ai-demo'));
+  await page.locator('.seg-timeline .seg').first().waitFor();
+  await page.waitForFunction(() => { const tr = document.querySelector('video.result-media track'); return tr && tr.readyState === 2; });
+  await page.locator('.seg-timeline .seg').nth(1).click();
+  await page.waitForFunction(() => Math.abs(document.querySelector('video.result-media').currentTime - 4) < 0.5);
+  const r = await page.evaluate(() => ({
+    spans: document.querySelectorAll('.seg-timeline .seg').length,
+    cues: document.querySelector('video.result-media').textTracks[0].cues.length,
+    seekedTo: document.querySelector('video.result-media').currentTime,
+    reports: document.querySelectorAll('.op-result pre.json').length,
+  }));
+  await shot(page, '8b-task-ai-results');
+  await page.unroute('**/api/v1/tasks/ai-demo');
+  return r;
+}
+
 let ctx;
 try {
   ctx = await chromium.launchPersistentContext(userDir, {
@@ -163,7 +197,7 @@ try {
     await page.waitForFunction(() => { const v = document.querySelector('video.result-media'); return v && v.readyState >= 1; });
     const video = await page.evaluate(() => { const v = document.querySelector('video.result-media'); return { duration: v.duration, width: v.videoWidth, height: v.videoHeight }; });
     await shot(page, '8-task-results');
-    return { status, images, video };
+    return { status, images, video, aiDemo: await aiResults(page, page.url().split('#/tasks/')[1]) };
   });
 
   await step('settings', async () => {
