@@ -251,7 +251,7 @@ export async function signal(url, sdp) {
   return { answer: await res.text(), location: res.headers.get('Location') };
 }
 
-/** endSession DELETEs a WHIP/WHEP session resource, ignoring failures. */
+/** endSession DELETEs a WHIP/WHEP session resource, ignoring failures; keepalive lets it out while the page closes. */
 export function endSession(location) {
-  if (location) request(location, { method: 'DELETE' }).catch(() => {});
+  if (location) request(location, { method: 'DELETE', keepalive: true }).catch(() => {});
 }

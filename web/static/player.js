@@ -19,6 +19,7 @@ async function playWHEP(video, path, onStatus) {
     stopped = true;
     pc.close();
     endSession(location);
+    location = null;
     video.srcObject = null;
   };
   try {
@@ -50,7 +51,9 @@ export function LivePlayer({ path, mode }) {
       ? attachHls(v, '/hls/' + path + '/index.m3u8', { live: true, onStatus: setStatus })
       : playWHEP(v, path, setStatus);
     start.then((s) => { if (gone) s(); else stop = s; }, (e) => setStatus(String(e.message || e)));
-    return () => { gone = true; if (stop) stop(); };
+    const bye = () => { if (stop) { stop(); stop = null; } };
+    window.addEventListener('pagehide', bye);
+    return () => { gone = true; window.removeEventListener('pagehide', bye); if (stop) stop(); };
   }, [path, mode]);
   return html`<div class="player">
     <video ref=${video} class="live-video" data-mode=${mode} controls muted playsinline autoplay

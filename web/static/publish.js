@@ -31,12 +31,18 @@ export function PublishPage({ path: initial }) {
   };
   const stopPublish = () => {
     if (session.current) {
+      endSession(session.current.location); // before close, so the server ends it by request
       session.current.pc.close();
-      endSession(session.current.location);
       session.current = null;
     }
   };
-  useEffect(() => { listDevices(); return () => { stopPublish(); stopMedia(); }; }, []);
+  useEffect(() => {
+    listDevices();
+    // Closing the tab ends the session at once instead of at the ICE time-out.
+    const bye = () => stopPublish();
+    window.addEventListener('pagehide', bye);
+    return () => { window.removeEventListener('pagehide', bye); stopPublish(); stopMedia(); };
+  }, []);
 
   /** capture asks for the chosen source and shows it in the preview. */
   const capture = async () => {
