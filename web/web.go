@@ -1,6 +1,6 @@
-// Package web is the browser console of MPS, embedded in the binary with
-// go:embed: live streams (grid, player, graphs, actions), publishing from
-// the browser over WHIP, recordings (timeline, playback, range download),
+// Package web is the browser console of MPS, embedded in the binary:
+// live streams (grid, player, graphs, actions), publishing from the
+// browser over WHIP, recordings (timeline, playback, range download),
 // tasks (upload, progress, results) and settings (config, capabilities,
 // events). It is plain ES modules on a vendored Preact and htm, loaded by
 // the browser as they are: shipping it inside the binary keeps "one
