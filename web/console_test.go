@@ -28,15 +28,20 @@ type consoleReport struct {
 		Thumb        struct{ W, H int }
 		Text         []string
 	}
-	Whep, HLS *playback
-	Whip      *struct {
-		Cameras int
-		Text    []string
+	Whep, HLS, Rung *playback
+	Actions         *struct{ ShotWidth, StoppedBadge int }
+	Kick            *struct{ Gone bool }
+	Whip            *struct {
+		Cameras      int
+		Text         []string
+		DeleteStatus int
 	}
 	Recording *struct {
 		Segments   int
 		PlayedFrom float64
 		File       string
+		Deleted    int
+		VictimGone bool
 	}
 	Task *struct {
 		Status string
@@ -79,6 +84,10 @@ func startConsoleServer(t *testing.T) *server.Server {
 	cfg.WebRTC.ICEUDPAddress, cfg.WebRTC.ICETCPAddress = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Snapshots.Enabled, cfg.Snapshots.Interval = true, config.Duration(time.Second)
 	cfg.Record.Enabled, cfg.Record.SegmentDuration = true, config.Duration(2*time.Second)
+	// A ladder whose one rung passes the source through: a rendition to
+	// pick without spending CPU on encoding.
+	cfg.Transcode.Ladders = map[string]config.Ladder{"pass": {Rungs: []config.Rung{{Name: "src", Codec: config.CodecSource}}}}
+	cfg.Paths = []config.PathRule{{Name: "live/console", Transcode: "pass"}}
 	srv := server.New(cfg, slog.New(slog.DiscardHandler))
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -150,17 +159,25 @@ func checkLive(t *testing.T, rep *consoleReport) {
 		}
 		t.Logf("first paint of the grid: %d ms", g.FirstPaintMs)
 	})
-	for name, p := range map[string]*playback{"WHEP": rep.Whep, "LL-HLS": rep.HLS} {
+	for name, p := range map[string]*playback{"WHEP": rep.Whep, "LL-HLS": rep.HLS, "rung": rep.Rung} {
 		t.Run(name, func(t *testing.T) {
-			if p == nil || p.Width != 320 || p.Height != 240 || p.Advanced < 2 || p.Frames < 20 {
-				t.Fatalf("%s playback %+v: want 320x240, time advancing ≥ 2 s and ≥ 20 new frames in 3 s", name, p)
+			if p == nil || p.Width != 320 || p.Height != 240 || p.Advanced < 1.3 || p.Frames < 10 {
+				t.Fatalf("%s playback %+v: want 320x240, time and frames advancing", name, p)
 			}
 		})
 	}
+	t.Run("actions", func(t *testing.T) {
+		if a := rep.Actions; a == nil || a.ShotWidth != 320 || a.StoppedBadge != 0 {
+			t.Fatalf("stream page actions: %+v, want a 320-wide snapshot and the REC badge gone after Stop recording", a)
+		}
+		if rep.Kick == nil || !rep.Kick.Gone {
+			t.Fatal("Kick publisher did not end the stream")
+		}
+	})
 	t.Run("WHIP", func(t *testing.T) {
 		w := rep.Whip
-		if w == nil || !strings.Contains(strings.ToLower(strings.Join(w.Text, " ")), "webrtc") {
-			t.Fatalf("WHIP publish from the fake camera: %+v, want a live/whip card published over webrtc", w)
+		if w == nil || !strings.Contains(strings.ToLower(strings.Join(w.Text, " ")), "webrtc") || w.DeleteStatus != http.StatusOK {
+			t.Fatalf("WHIP publish from the fake camera: %+v, want a live/whip card published over webrtc, ended by Stop (DELETE 200)", w)
 		}
 	})
 }
@@ -168,8 +185,8 @@ func checkLive(t *testing.T, rep *consoleReport) {
 func checkRecording(t *testing.T, rep *consoleReport, srv *server.Server) {
 	t.Run("recording", func(t *testing.T) {
 		r := rep.Recording
-		if r == nil || r.Segments < 2 || r.PlayedFrom <= 0.5 {
-			t.Fatalf("recordings page: %+v, want ≥ 2 segments on the timeline and playback from a click", r)
+		if r == nil || r.Segments < 2 || r.PlayedFrom <= 0.5 || r.Deleted != http.StatusNoContent || !r.VictimGone {
+			t.Fatalf("recordings page: %+v, want ≥ 2 segments on the timeline, playback from a click, a segment deleted", r)
 		}
 		probe, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "format=duration:stream=codec_name",
 			"-of", "compact=p=0:nk=1", r.File).CombinedOutput()

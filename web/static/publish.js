@@ -15,6 +15,7 @@ export function PublishPage({ path: initial }) {
   const media = useRef(null);
   const session = useRef(null);
   const preview = useRef(null);
+  const busy = useRef(false);
 
   const listDevices = async () => {
     if (!navigator.mediaDevices) return;
@@ -64,6 +65,13 @@ export function PublishPage({ path: initial }) {
 
   const start = async (e) => {
     e.preventDefault();
+    if (busy.current || session.current) return; // one session at a time, whatever submits the form
+    busy.current = true;
+    try { await publish(); } finally { busy.current = false; }
+  };
+
+  /** publish sends the captured media to the path over WHIP. */
+  const publish = async () => {
     setError('');
     if (!media.current) await capture();
     if (!media.current) return;
@@ -91,7 +99,7 @@ export function PublishPage({ path: initial }) {
   return html`<section aria-labelledby="pub-title">
     <h1 id="pub-title">Publish from this browser</h1>
     <form class="publish" onSubmit=${start}>
-      <label>Path <input name="path" value=${path} required pattern="[A-Za-z0-9._~/-]+"
+      <label>Path <input name="path" value=${path} required pattern="[\\w.~\\/\\-]+"
         onInput=${(e) => setPath(e.target.value)} disabled=${live} /></label>
       <fieldset class="seg">
         <legend>Source</legend>
@@ -110,8 +118,8 @@ export function PublishPage({ path: initial }) {
       <div class="actions">
         <button type="button" onClick=${capture} disabled=${live}>Preview</button>
         ${live
-          ? html`<button type="button" class="danger" onClick=${stop}>Stop publishing</button>`
-          : html`<button type="submit">Start publishing</button>`}
+          ? html`<button type="button" key="stop" class="danger" onClick=${stop}>Stop publishing</button>`
+          : html`<button type="submit" key="start">Start publishing</button>`}
       </div>
     </form>
     <p aria-live="polite">State: <strong class="publish-state">${state}</strong>

@@ -118,6 +118,7 @@ try {
     }));
     await page.waitForFunction((p) => /kb\/s|Mb\/s/.test(document.querySelector(`li.card[data-path="${p}"] .bitrate`).textContent)
       && !/^0 kb/.test(document.querySelector(`li.card[data-path="${p}"] .bitrate`).textContent), live);
+    await card.locator('a.chip', { hasText: 'src' }).waitFor();
     await shot(page, '1-live-grid');
     return { firstPaintMs, thumb, text: (await card.innerText()).split('\n').filter(Boolean) };
   });
@@ -139,6 +140,29 @@ try {
     return r;
   });
 
+  await step('rung', async () => {
+    await page.getByLabel('Rendition').selectOption({ label: 'src' });
+    await page.getByLabel('WebRTC').check();
+    const r = await framesAdvance(page, 'video.live-video[data-mode=webrtc]', 2);
+    r.playing = await page.locator('video.live-video').getAttribute('aria-label');
+    await page.getByLabel('Rendition').selectOption({ label: 'source' });
+    return r;
+  });
+
+  await step('actions', async () => {
+    await page.getByRole('button', { name: 'Take snapshot' }).click();
+    const shotWidth = await page.locator('img.shot').evaluate((i) => new Promise((res) => {
+      if (i.complete && i.naturalWidth) res(i.naturalWidth); else i.onload = () => res(i.naturalWidth);
+    }));
+    await page.getByRole('button', { name: 'Stop recording' }).click();
+    await page.getByRole('button', { name: 'Start recording' }).waitFor();
+    const stoppedBadge = await page.locator('#stream-title .badge.rec').count();
+    await page.getByRole('button', { name: 'Start recording' }).click();
+    await page.getByRole('button', { name: 'Stop recording' }).waitFor();
+    await shot(page, '3b-stream-actions');
+    return { shotWidth, stoppedBadge };
+  });
+
   await step('whip', async () => {
     const pub = await ctx.newPage();
     pub.on('pageerror', (e) => report.errors.push('publish pageerror: ' + e.message));
@@ -154,11 +178,14 @@ try {
     await page.waitForFunction((p) => /×/.test((document.querySelector(`li.card[data-path="${p}"] .tracks`) || {}).textContent || ''), whipPath);
     const text = (await card.innerText()).split('\n').filter(Boolean);
     await shot(page, '5-live-grid-with-whip');
-    // Stop sends the WHIP DELETE; the server answers 404 for a live WHIP
-    // publisher today (reported), so the card's going is not checked here.
-    await pub.getByRole('button', { name: 'Stop publishing' }).click();
+    // Stop ends the WHIP session at once (DELETE), and the card goes.
+    const [del] = await Promise.all([
+      pub.waitForResponse((r) => r.request().method() === 'DELETE'),
+      pub.getByRole('button', { name: 'Stop publishing' }).click(),
+    ]);
+    await card.waitFor({ state: 'detached', timeout: 15000 });
     await pub.close();
-    return { cameras, text };
+    return { cameras, text, deleteStatus: del.status() };
   });
 
   await step('recording', async () => {
@@ -179,7 +206,18 @@ try {
     const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download range as MP4' }).click()]);
     const file = path.join(out, 'range.mp4');
     await dl.saveAs(file);
-    return { segments, playedFrom, file, suggested: dl.suggestedFilename() };
+    // Delete the oldest segment from the table, confirming the dialog.
+    await page.locator('.path-rec summary', { hasText: 'Segments' }).click();
+    const victim = await page.evaluate((p) => fetch(`/api/v1/recordings/${p}/segments`).then((r) => r.json())
+      .then((j) => j.items[0].name), live);
+    page.once('dialog', (d) => d.accept());
+    const [del] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'DELETE'),
+      page.locator('.path-rec tbody tr').first().getByRole('button', { name: /Delete/ }).click(),
+    ]);
+    const left = await page.evaluate((p) => fetch(`/api/v1/recordings/${p}/segments`).then((r) => r.json())
+      .then((j) => j.items.map((x) => x.name)), live);
+    return { segments, playedFrom, file, suggested: dl.suggestedFilename(), deleted: del.status(), victimGone: !left.includes(victim) };
   });
 
   await step('task', async () => {
@@ -248,6 +286,19 @@ try {
     await lp.locator(`li.card[data-path="${live}"]`).waitFor();
     await lp.close();
     return { authorized: seen.filter((a) => a === want).length, refused: seen.filter((a) => a !== want).length };
+  });
+
+  await step('kick', async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(base + '#/stream/' + live);
+    await page.locator('video.live-video').waitFor();
+    page.once('dialog', (d) => d.accept());
+    await page.getByRole('button', { name: 'Kick publisher' }).click();
+    await page.getByText('The stream is not live').waitFor();
+    await page.goto(base + '#/live');
+    await page.locator('#live-title').waitFor();
+    await page.locator(`li.card[data-path="${live}"]`).waitFor({ state: 'detached' });
+    return { gone: true };
   });
 } catch (e) {
   report.errors.push(String(e && e.message || e));
