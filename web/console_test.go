@@ -50,7 +50,9 @@ type consoleReport struct {
 			Duration      float64
 			Width, Height int
 		}
-		AIDemo *struct {
+		Dropped      bool
+		SchemeSwitch []bool
+		AIDemo       *struct {
 			Spans, Cues, Reports int
 			SeekedTo             float64
 		}
@@ -88,6 +90,8 @@ func startConsoleServer(t *testing.T) *server.Server {
 	// pick without spending CPU on encoding.
 	cfg.Transcode.Ladders = map[string]config.Ladder{"pass": {Rungs: []config.Rung{{Name: "src", Codec: config.CodecSource}}}}
 	cfg.Paths = []config.PathRule{{Name: "live/console", Transcode: "pass"}}
+	cfg.Schemes = []config.Scheme{{Name: "stills", Enabled: true, Operations: []config.OpRef{{Template: "thumbnails"}},
+		Notify: config.SchemeNotify{Mode: config.NotifyFinish}}}
 	srv := server.New(cfg, slog.New(slog.DiscardHandler))
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -209,6 +213,9 @@ func checkRest(t *testing.T, rep *consoleReport) {
 		}
 		if k.Video.Duration < 5 || k.Video.Height != 720 {
 			t.Fatalf("task's mp4_720p output in the player: %+v, want 720 lines, ~6 s", k.Video)
+		}
+		if !k.Dropped || len(k.SchemeSwitch) != 2 || k.SchemeSwitch[0] || !k.SchemeSwitch[1] {
+			t.Fatalf("tasks page: dropped file uploaded %v, scheme switched off then on %v", k.Dropped, k.SchemeSwitch)
 		}
 		if a := k.AIDemo; a == nil || a.Spans != 2 || a.Cues != 1 || a.Reports < 2 {
 			t.Fatalf("AI results: %+v, want 2 spans on a timeline, the subtitle cue on the player, 2 reports", a)

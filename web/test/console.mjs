@@ -228,6 +228,23 @@ try {
     await page.getByRole('button', { name: 'Run' }).click();
     const row = page.locator('table.tasks tbody tr').first();
     await row.waitFor();
+    // A file dropped on the zone uploads too (a DataTransfer made in the page).
+    const dt = await page.evaluateHandle(() => {
+      const d = new DataTransfer();
+      d.items.add(new File(['not media, only bytes'], 'dropped.txt', { type: 'text/plain' }));
+      return d;
+    });
+    await page.locator('.drop').dispatchEvent('drop', { dataTransfer: dt });
+    await page.locator('.uploads li', { hasText: 'dropped.txt' }).filter({ hasText: 'ready' }).waitFor();
+    // Switch the scheme off and on; the API tells its state each time.
+    const schemeState = () => page.evaluate(() => fetch('/api/v1/schemes/stills').then((r) => r.json()).then((j) => j.enabled));
+    const schemeSwitch = [];
+    await page.getByRole('checkbox', { name: 'stills' }).uncheck();
+    await page.waitForFunction(() => fetch('/api/v1/schemes/stills').then((r) => r.json()).then((j) => !j.enabled));
+    schemeSwitch.push(await schemeState());
+    await page.getByRole('checkbox', { name: 'stills' }).check();
+    await page.waitForFunction(() => fetch('/api/v1/schemes/stills').then((r) => r.json()).then((j) => j.enabled));
+    schemeSwitch.push(await schemeState());
     await shot(page, '7-tasks');
     await row.locator('a').first().click();
     await page.waitForFunction(() => /FINISH|FAIL|CANCELED/.test((document.querySelector('.task-page .badge') || {}).textContent || ''),
@@ -238,7 +255,7 @@ try {
     await page.waitForFunction(() => { const v = document.querySelector('video.result-media'); return v && v.readyState >= 1; });
     const video = await page.evaluate(() => { const v = document.querySelector('video.result-media'); return { duration: v.duration, width: v.videoWidth, height: v.videoHeight }; });
     await shot(page, '8-task-results');
-    return { status, images, video, aiDemo: await aiResults(page, page.url().split('#/tasks/')[1]) };
+    return { status, images, video, dropped: true, schemeSwitch, aiDemo: await aiResults(page, page.url().split('#/tasks/')[1]) };
   });
 
   await step('settings', async () => {
