@@ -63,7 +63,7 @@ type consoleReport struct {
 		Events   int
 	}
 	Phone *struct{ Overflow int }
-	Login *struct{ Authorized, Refused int }
+	Login *struct{ Authorized, Refused, WhepFrames, HLSFrames int }
 }
 
 // playback is a video element measured over a few seconds of playing.
@@ -233,8 +233,8 @@ func checkRest(t *testing.T, rep *consoleReport) {
 		}
 	})
 	t.Run("login", func(t *testing.T) {
-		if rep.Login == nil || rep.Login.Authorized == 0 || rep.Login.Refused == 0 {
-			t.Fatalf("login: %+v, want refused calls before the login and authorized ones after", rep.Login)
+		if l := rep.Login; l == nil || l.Authorized == 0 || l.Refused == 0 || l.WhepFrames == 0 || l.HLSFrames == 0 {
+			t.Fatalf("login: %+v, want refused calls before the login, authorized ones after, and both players playing", l)
 		}
 	})
 }

@@ -195,8 +195,8 @@ export function StreamPage({ path }) {
           <dt>Uptime</dt><dd>${fmtDuration(s.uptime_seconds)}</dd>
           <dt>Readers</dt><dd><${Readers} readers=${s.readers} /></dd>
           <dt>Overruns</dt><dd>${s.overruns}</dd>
-          ${extra && extra.ladder && html`<dt>Ladder</dt><dd>${extra.ladder.ladder}: ${extra.ladder.state},
-            ${extra.ladder.speed.toFixed(2)}× speed, ${extra.ladder.restarts} restarts</dd>`}
+          ${extra && extra.ladder && html`<dt>Ladder</dt><dd>${`${extra.ladder.ladder}: ${extra.ladder.state}, ${
+            extra.ladder.speed.toFixed(2)}× speed, ${extra.ladder.restarts} restarts`}</dd>`}
         </dl>`}
         <${Chart} label="Bitrate in" values=${hist.current.bitrate} format=${fmtBitrate} />
         <${Chart} label="Readers" values=${hist.current.readers} format=${(v) => String(Math.round(v))} max=${1} />

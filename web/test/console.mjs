@@ -262,6 +262,9 @@ try {
     await page.goto(base + '#/settings');
     await page.waitForFunction(() => document.querySelector('#events-title').textContent.includes('live'));
     await page.locator('tr[data-type="stream.published"]').first().waitFor();
+    // New events arrive without a reload (snapshots come every second).
+    const before = await page.locator('.events tbody tr').count();
+    await page.waitForFunction((n) => document.querySelectorAll('.events tbody tr').length > n, before);
     const sections = await page.locator('.config-section summary').allInnerTexts();
     const caps = await page.locator('section[aria-labelledby=caps-title]').innerText();
     await shot(page, '9-settings');
@@ -285,7 +288,7 @@ try {
     const want = 'Basic ' + Buffer.from('ops:s3cret').toString('base64');
     const seen = [];
     const lp = await ctx.newPage();
-    await lp.route(/\/api\/v1\//, (route) => {
+    await lp.route(/\/(api\/v1|hls|webrtc)\//, (route) => {
       const a = route.request().headers().authorization;
       seen.push(a || '');
       if (a === want) return route.continue();
@@ -301,8 +304,14 @@ try {
     await lp.getByLabel('Password').fill('s3cret');
     await lp.getByRole('button', { name: 'Log in' }).click();
     await lp.locator(`li.card[data-path="${live}"]`).waitFor();
+    // The players carry the login too: WHEP in its POST, hls.js in xhrSetup.
+    await lp.goto(base + '#/stream/' + live);
+    const whep = await framesAdvance(lp, 'video.live-video[data-mode=webrtc]', 1);
+    await lp.getByLabel('LL-HLS').check();
+    const hls = await framesAdvance(lp, 'video.live-video[data-mode=hls]', 1);
     await lp.close();
-    return { authorized: seen.filter((a) => a === want).length, refused: seen.filter((a) => a !== want).length };
+    return { authorized: seen.filter((a) => a === want).length, refused: seen.filter((a) => a !== want).length,
+      whepFrames: whep.frames, hlsFrames: hls.frames };
   });
 
   await step('kick', async () => {
