@@ -134,18 +134,22 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 // one "data:" line of JSON per event as it happens, and a comment every
 // 15 s so proxies keep the connection open.
 func (s *Server) apiEventStream(w http.ResponseWriter, r *http.Request) {
-	fl, ok := w.(http.Flusher)
-	if !ok || s.evlog == nil {
-		writeError(w, http.StatusNotImplemented, "streaming not supported")
+	if s.evlog == nil {
+		writeError(w, http.StatusNotImplemented, "no event log")
 		return
 	}
+	// The controller reaches the connection through wrapping writers (auth,
+	// metrics) that implement Unwrap.
+	rc := http.NewResponseController(w)
 	c, cancel := s.evlog.watch()
 	defer cancel()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	_, _ = fmt.Fprint(w, ": events\n\n")
-	fl.Flush()
+	if err := rc.Flush(); err != nil {
+		return
+	}
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()
 	for {
@@ -165,7 +169,9 @@ func (s *Server) apiEventStream(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		fl.Flush()
+		if err := rc.Flush(); err != nil {
+			return
+		}
 	}
 }
 
