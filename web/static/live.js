@@ -51,11 +51,17 @@ export function Thumb({ path, every = 5000 }) {
     aria-label=${'No picture of ' + path}>${state === 'loading' ? '…' : 'no snapshot yet (snapshots may be off for this path)'}</div>`;
 }
 
+// Readers inside the server (recording, snapshots, ladders, forwards) are
+// shown apart from players, so an operator sees the audience at a glance.
+const internalReaders = new Set(['recorder', 'snapshot', 'transcode', 'transcode-audio', 'forward', 'test']);
+
 function Readers({ readers }) {
-  const list = Object.entries(readers || {}).filter(([, n]) => n > 0);
+  const list = Object.entries(readers || {}).filter(([, n]) => n > 0)
+    .sort(([a], [b]) => internalReaders.has(a) - internalReaders.has(b) || a.localeCompare(b));
   if (!list.length) return html`<span class="muted">no readers</span>`;
   return html`<ul class="chips" aria-label="Readers by protocol">
-    ${list.map(([p, n]) => html`<li class="chip">${p} ${n}</li>`)}</ul>`;
+    ${list.map(([p, n]) => html`<li class=${'chip' + (internalReaders.has(p) ? ' internal' : '')}
+      title=${internalReaders.has(p) ? 'inside the server' : 'players'}>${p} ${n}</li>`)}</ul>`;
 }
 
 function StreamCard({ s, recording, ladder, rungOf }) {

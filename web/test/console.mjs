@@ -109,6 +109,10 @@ try {
     await page.goto(base, { waitUntil: 'domcontentloaded' });
     await page.locator('#live-title').waitFor();
     const firstPaintMs = Date.now() - t0;
+    const paint = await page.evaluate(() => ({
+      fcp: (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime,
+      now: performance.now(),
+    }));
     const card = page.locator(`li.card[data-path="${live}"]`);
     await card.waitFor();
     await card.locator('img.thumb[data-state=image]').waitFor({ timeout: 30000 });
@@ -120,7 +124,7 @@ try {
       && !/^0 kb/.test(document.querySelector(`li.card[data-path="${p}"] .bitrate`).textContent), live);
     await card.locator('a.chip', { hasText: 'src' }).waitFor();
     await shot(page, '1-live-grid');
-    return { firstPaintMs, thumb, text: (await card.innerText()).split('\n').filter(Boolean) };
+    return { firstPaintMs, paint, thumb, text: (await card.innerText()).split('\n').filter(Boolean) };
   });
 
   await step('whep', async () => {
