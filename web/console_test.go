@@ -59,9 +59,10 @@ type consoleReport struct {
 		}
 	}
 	Settings *struct {
-		Sections []string
-		Caps     string
-		Events   int
+		Sections  []string
+		Caps      string
+		Events    int
+		CapsShown string
 	}
 	Phone *struct{ Overflow int }
 	Login *struct{ Authorized, Refused, WhepFrames, HLSFrames int }
@@ -227,6 +228,11 @@ func checkRest(t *testing.T, rep *consoleReport) {
 		s := rep.Settings
 		if s == nil || !strings.Contains(strings.Join(s.Sections, " "), "rtmp") || s.Events < 2 {
 			t.Fatalf("settings: %+v, want config sections and the stream events", s)
+		}
+		for _, want := range []string{"does not report", "ffmpeg", "5.1.6", "libx265", "vmaf", "no", "transcription"} {
+			if !strings.Contains(s.Caps+s.CapsShown, want) {
+				t.Errorf("capabilities %q / %q lack %q", s.Caps, s.CapsShown, want)
+			}
 		}
 	})
 	t.Run("phone", func(t *testing.T) {
