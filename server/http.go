@@ -55,6 +55,9 @@ func (s *Server) apiRoutes(rt *routeTable) error {
 	rt.handleFunc("GET /api/v1/streams/{path...}", s.apiGetStream)
 	rt.handleFunc("DELETE /api/v1/streams/{path...}", s.apiKickStream)
 	rt.handleFunc("GET /api/v1/config", s.apiGetConfig)
+	rt.handleFunc("GET /api/v1/events", s.apiEvents)
+	rt.handleFunc("GET /api/v1/events/stream", s.apiEventStream)
+	rt.handleFunc("GET /api/v1/listeners", s.apiListeners)
 	if s.rec != nil {
 		rt.mount(s.rec.Handler(), recorder.APIRoutes(), recorder.APIPrefix, recorder.APIPrefix+"/")
 		rt.mux.Handle(recorder.HLSPrefix, s.rec.HLSHandler())

@@ -51,6 +51,8 @@ type Server struct {
 	hls  *hls.Server
 	tc   *transcode.Manager
 	jobs *tasks.Service
+	// evlog keeps recent events for the console (api_console.go).
+	evlog *eventLog
 
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -95,6 +97,7 @@ func (s *Server) Start() error {
 	cfg := s.Config()
 	ctx := s.ctx
 	s.startedAt = time.Now()
+	s.startEventLog(ctx)
 
 	// Consumers first: the transcoder, recorder, task service and HLS
 	// packager register their publish hooks before any listener opens.
@@ -185,6 +188,7 @@ func (s *Server) Start() error {
 		}
 		s.httpLn = ln
 		s.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+		s.httpSrv.RegisterOnShutdown(s.evlog.shutdown)
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
