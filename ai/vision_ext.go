@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"mps/ai/highlights"
+	"mps/ai/openai"
+	"mps/ai/summary"
 	"mps/internal/config"
 	"mps/internal/vod"
 )
@@ -12,4 +14,9 @@ import (
 // summary, roi and erase.
 func registerVision(m map[string]vod.Extension, cfg *config.Config, hc *http.Client) {
 	m[vod.TypeHighlights] = highlights.Extension{}
+	sum := summary.Extension{}
+	if p := cfg.AI.Providers.Chat; p != nil {
+		sum = summary.Extension{Chat: openai.New(*p, hc), Model: p.Model}
+	}
+	m[vod.TypeSummary] = sum
 }
