@@ -5,6 +5,7 @@ import (
 
 	"mps/ai/highlights"
 	"mps/ai/openai"
+	"mps/ai/roi"
 	"mps/ai/summary"
 	"mps/internal/config"
 	"mps/internal/vod"
@@ -19,4 +20,5 @@ func registerVision(m map[string]vod.Extension, cfg *config.Config, hc *http.Cli
 		sum = summary.Extension{Chat: openai.New(*p, hc), Model: p.Model}
 	}
 	m[vod.TypeSummary] = sum
+	m[vod.TypeROI] = roi.Extension{}
 }

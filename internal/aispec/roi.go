@@ -77,3 +77,38 @@ func (r ROI) Validate() error {
 	}
 	return nil
 }
+
+// ROIReport is what the roi operation finds (roi.json), and what erase
+// and ROI encodes read back.
+type ROIReport struct {
+	// Width and Height are the input's picture size; boxes are in its
+	// pixels.
+	Width  int `json:"width"`
+	Height int `json:"height"`
+	// SampleFPS is how many frames per second were searched; Samples how
+	// many were, and SamplesWithFaces how many of them had a face.
+	SampleFPS        float64 `json:"sample_fps"`
+	Samples          int     `json:"samples"`
+	SamplesWithFaces int     `json:"samples_with_faces"`
+	// Ranges cover the file in time order; a range without boxes has no
+	// face.
+	Ranges []ROIRange `json:"ranges"`
+	// Encoded is the ROI-encoded file, when asked for.
+	Encoded string `json:"encoded,omitempty"`
+}
+
+// ROIRange is a time range in seconds and the boxes that hold over it.
+type ROIRange struct {
+	Start float64  `json:"start"`
+	End   float64  `json:"end"`
+	Boxes []ROIBox `json:"boxes"`
+}
+
+// ROIBox is one region in input pixels with the detector's score.
+type ROIBox struct {
+	X     int     `json:"x"`
+	Y     int     `json:"y"`
+	W     int     `json:"w"`
+	H     int     `json:"h"`
+	Score float64 `json:"score"`
+}
