@@ -3,6 +3,7 @@ package ai
 import (
 	"net/http"
 
+	"mps/ai/erase"
 	"mps/ai/highlights"
 	"mps/ai/openai"
 	"mps/ai/roi"
@@ -21,4 +22,5 @@ func registerVision(m map[string]vod.Extension, cfg *config.Config, hc *http.Cli
 	}
 	m[vod.TypeSummary] = sum
 	m[vod.TypeROI] = roi.Extension{}
+	m[vod.TypeErase] = erase.Extension{}
 }
