@@ -112,3 +112,40 @@ type ROIBox struct {
 	H     int     `json:"h"`
 	Score float64 `json:"score"`
 }
+
+// TranscodeROI is the roi option of a transcode template: faces are found
+// as the roi operation does and given QOffset in the encode (x264/x265
+// regions of interest), so they look better at the same bitrate.
+type TranscodeROI struct {
+	// QOffset is the quantiser offset inside the boxes, -1 to 1 (default
+	// -0.4).
+	QOffset float64 `json:"qoffset,omitempty" yaml:"qoffset,omitempty"`
+	// SampleFPS, MinFace and Threshold tune the detection as in [ROI].
+	SampleFPS float64 `json:"sample_fps,omitempty" yaml:"sample_fps,omitempty"`
+	MinFace   int     `json:"min_face,omitempty" yaml:"min_face,omitempty"`
+	Threshold float64 `json:"threshold,omitempty" yaml:"threshold,omitempty"`
+}
+
+// Detection is the roi operation's settings for the detection part.
+func (t TranscodeROI) Detection() ROI {
+	return ROI{SampleFPS: t.SampleFPS, MinFace: t.MinFace, Threshold: t.Threshold}
+}
+
+// Offset is QOffset or its default.
+func (t TranscodeROI) Offset() float64 {
+	if t.QOffset == 0 {
+		return -0.4
+	}
+	return t.QOffset
+}
+
+// Validate checks the settings without touching a file.
+func (t TranscodeROI) Validate() error {
+	if t.QOffset < -1 || t.QOffset > 1 {
+		return fmt.Errorf("roi.qoffset %g out of range -1 to 1", t.QOffset)
+	}
+	if err := t.Detection().Validate(); err != nil {
+		return fmt.Errorf("roi: %w", err)
+	}
+	return nil
+}
