@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"mps/ai/internal/ffexec"
 	"mps/ai/summary"
@@ -103,11 +104,20 @@ func (Extension) Run(ctx context.Context, op vod.Operation, input, outDir string
 // writeMedia writes a thumbnail per clip and, when reel is set, the reel;
 // it returns the names written.
 func writeMedia(ctx context.Context, input, outDir string, info *vod.MediaInfo, rep *Report, reel bool, progress func(float64)) ([]string, error) {
+	work, err := os.MkdirTemp("", "mps-reel-")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = os.RemoveAll(work) }()
+	video, err := seekable(ctx, input, info, work)
+	if err != nil {
+		return nil, err
+	}
 	var names []string
 	for i := range rep.Clips {
 		c := &rep.Clips[i]
 		c.Thumbnail = fmt.Sprintf("highlight_%02d.jpg", c.Rank)
-		if err := thumbnail(ctx, input, c.Peak, filepath.Join(outDir, c.Thumbnail)); err != nil {
+		if err := thumbnail(ctx, video, c.Peak, filepath.Join(outDir, c.Thumbnail)); err != nil {
 			return nil, err
 		}
 		names = append(names, c.Thumbnail)
@@ -115,16 +125,12 @@ func writeMedia(ctx context.Context, input, outDir string, info *vod.MediaInfo, 
 	if !reel || len(rep.Clips) == 0 {
 		return names, nil
 	}
-	keys, err := keyframes(ctx, input)
+	keys, err := keyframes(ctx, video)
 	if err != nil {
 		return nil, err
 	}
-	work, err := os.MkdirTemp("", "mps-reel-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(work)
-	w := &reelWriter{input: input, copyable: info.VideoCodec == "h264", audio: info.HasAudio(), fps: max(info.FPS, 1), dir: work}
+	w := &reelWriter{video: video, input: input, copyable: info.VideoCodec == "h264", audio: info.HasAudio(),
+		fps: max(info.FPS, 1), dir: work}
 	inTime := append([]Clip(nil), rep.Clips...)
 	sort.Slice(inTime, func(i, j int) bool { return inTime[i].Start < inTime[j].Start })
 	frame := 1 / max(info.FPS, 1)
@@ -139,4 +145,25 @@ func writeMedia(ctx context.Context, input, outDir string, info *vod.MediaInfo, 
 		return nil, err
 	}
 	return append(names, rep.Reel), nil
+}
+
+// seekable returns a file of the input's video that ffmpeg seeks in
+// exactly: the input itself when it is MP4, else a stream copy of the
+// video into MP4 (H.264, whose parts are copied) or Matroska (other
+// codecs, only ever decoded) in work. An MPEG-TS file has no index, so a
+// seek may land on a frame that is not a keyframe; in Matroska ffmpeg
+// seeks a stream copy with B-frames to the keyframe before the one asked
+// for. Either would cut the wrong picture.
+func seekable(ctx context.Context, input string, info *vod.MediaInfo, work string) (string, error) {
+	if strings.Contains(info.Format, "mp4") {
+		return input, nil
+	}
+	out := filepath.Join(work, "video.mkv")
+	if info.VideoCodec == "h264" {
+		out = filepath.Join(work, "video.mp4")
+	}
+	if err := ffexec.FFmpeg(ctx, []string{"-i", input, "-map", "0:v:0", "-c", "copy", out}, 0, nil); err != nil {
+		return "", fmt.Errorf("index the video for cutting: %w", err)
+	}
+	return out, nil
 }

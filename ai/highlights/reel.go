@@ -13,8 +13,14 @@ import (
 )
 
 // keyframes lists the video keyframe times of input from its packets
-// (no decoding).
+// (no decoding), counted from the file's start time as ffmpeg's -ss and
+// filters count (an MPEG-TS file starts at 1.4 s, say).
 func keyframes(ctx context.Context, input string) ([]float64, error) {
+	st, err := ffexec.Probe(ctx, "-show_entries", "format=start_time", "-of", "csv=p=0", input)
+	if err != nil {
+		return nil, fmt.Errorf("keyframes: %w", err)
+	}
+	start, _ := strconv.ParseFloat(strings.TrimSpace(string(st)), 64)
 	out, err := ffexec.Probe(ctx, "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", input)
 	if err != nil {
 		return nil, fmt.Errorf("keyframes: %w", err)
@@ -26,7 +32,7 @@ func keyframes(ctx context.Context, input string) ([]float64, error) {
 			continue
 		}
 		if t, err := strconv.ParseFloat(ts, 64); err == nil {
-			keys = append(keys, t)
+			keys = append(keys, t-start)
 		}
 	}
 	return keys, nil
@@ -40,16 +46,17 @@ type cutPlan struct {
 	start, key, end float64
 }
 
-// planCut finds the first keyframe at or after start (a frame's tolerance
-// counts as on it).
+// planCut finds the first keyframe at or after start. A keyframe less
+// than a frame after start moves the start onto it (no head to encode for
+// one frame); one a hair before start counts as on it.
 func planCut(keys []float64, start, end, frame float64) cutPlan {
 	for _, k := range keys {
 		if k >= start-frame/2 {
 			if k >= end {
 				break
 			}
-			if k < start+frame/2 {
-				k = start
+			if k < start+frame {
+				return cutPlan{k, k, end}
 			}
 			return cutPlan{start, k, end}
 		}
@@ -62,6 +69,7 @@ func planCut(keys []float64, start, end, frame float64) cutPlan {
 // copied tail join) and joins them into one MP4 with the clips' audio,
 // trimmed from the input in one encode so it stays continuous.
 type reelWriter struct {
+	video    string // the input, or a seekable copy of its video
 	input    string
 	copyable bool // the video is H.264, so parts may be stream copies
 	audio    bool
@@ -95,7 +103,14 @@ func (r *reelWriter) part(ctx context.Context, from, to float64, copyVideo bool)
 	// The frame count, not -t alone, ends a copied video part exactly:
 	// with B-frames a copy cut by time keeps a few frames more.
 	frames := max(int(math.Round((to-from)*r.fps)), 1)
-	args := []string{"-ss", ftoa(from), "-i", r.input, "-map", "0:v:0", "-frames:v", strconv.Itoa(frames)}
+	seek := from
+	if copyVideo {
+		// A copy starts at the keyframe at or before the seek point:
+		// half a frame past the keyframe lands on it whatever the
+		// rounding of its time.
+		seek += 0.5 / r.fps
+	}
+	args := []string{"-ss", ftoa(seek), "-i", r.video, "-map", "0:v:0", "-frames:v", strconv.Itoa(frames)}
 	if copyVideo {
 		args = append(args, "-c:v", "copy")
 	} else {
