@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"mps/internal/aispec"
 	"mps/internal/watermark"
 )
 
@@ -21,6 +22,12 @@ const (
 	TypeEnhance   = "enhance"
 	TypeRemux     = "remux"
 	TypeProbe     = "probe"
+
+	// Media-AI operations, run through [Env.Extensions].
+	TypeHighlights = "highlights"
+	TypeSummary    = "summary"
+	TypeROI        = "roi"
+	TypeErase      = "erase"
 )
 
 // Operation is one thing to do to a file. It is a tagged union: Type names
@@ -45,6 +52,11 @@ type Operation struct {
 	Watermark *WatermarkSpec `json:"watermark,omitempty" yaml:"watermark,omitempty"`
 	Enhance   *EnhanceSpec   `json:"enhance,omitempty" yaml:"enhance,omitempty"`
 	Remux     *RemuxSpec     `json:"remux,omitempty" yaml:"remux,omitempty"`
+
+	Highlights *aispec.Highlights `json:"highlights,omitempty" yaml:"highlights,omitempty"`
+	Summary    *aispec.Summary    `json:"summary,omitempty" yaml:"summary,omitempty"`
+	ROI        *aispec.ROI        `json:"roi,omitempty" yaml:"roi,omitempty"`
+	Erase      *aispec.Erase      `json:"erase,omitempty" yaml:"erase,omitempty"`
 
 	env *Env
 }
@@ -136,11 +148,39 @@ func (op Operation) Validate() error {
 		return op.Remux.validate()
 	case TypeProbe:
 		return nil
+	case TypeHighlights:
+		if op.Highlights == nil {
+			return nil
+		}
+		return wrapSpec(op.Type, op.Highlights.Validate())
+	case TypeSummary:
+		if op.Summary == nil {
+			return fmt.Errorf("summary: missing \"summary\" settings")
+		}
+		return wrapSpec(op.Type, op.Summary.Validate())
+	case TypeROI:
+		if op.ROI == nil {
+			return nil
+		}
+		return wrapSpec(op.Type, op.ROI.Validate())
+	case TypeErase:
+		if op.Erase == nil {
+			return fmt.Errorf("erase: missing \"erase\" settings")
+		}
+		return wrapSpec(op.Type, op.Erase.Validate())
 	case "":
 		return fmt.Errorf("operation without a type")
 	default:
 		return fmt.Errorf("unknown operation type %q", op.Type)
 	}
+}
+
+// wrapSpec names the operation type in a spec's validation error.
+func wrapSpec(typ string, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", typ, err)
+	}
+	return nil
 }
 
 // Run performs the operation on input, writing into outDir (created if

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"mps/internal/aispec"
 	"mps/internal/watermark"
 )
 
@@ -29,6 +30,9 @@ type TranscodeSpec struct {
 	// ReadRate limits how fast the input is read (1 = real time); 0 reads
 	// as fast as possible. It keeps a batch job from hogging a shared box.
 	ReadRate float64 `json:"read_rate,omitempty" yaml:"read_rate,omitempty"`
+	// ROI finds faces and gives them more bits (h264/h265 only; needs the
+	// roi extension on the node).
+	ROI *aispec.TranscodeROI `json:"roi,omitempty" yaml:"roi,omitempty"`
 }
 
 // VideoSpec is the video half of an encode.
@@ -143,6 +147,9 @@ func (s *TranscodeSpec) validate() error {
 	if t := s.HLS.SegmentType; t != "" && t != "ts" && t != "fmp4" {
 		return fmt.Errorf("unknown HLS segment type %q (want ts or fmp4)", t)
 	}
+	if err := s.validateROI(vc, c.video); err != nil {
+		return err
+	}
 	if err := s.Start.validate("start"); err != nil {
 		return err
 	}
@@ -241,6 +248,9 @@ func (j *job) encode(plan encodePlan) (Result, error) {
 			args = append(args, inputs...)
 			nextInput += n
 			cur = out
+		}
+		if cur, err = j.roiStage(g, cur, plan, start, end); err != nil {
+			return Result{}, err
 		}
 		cur = g.add("format=yuv420p", cur)
 		vOut = cur
