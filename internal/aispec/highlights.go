@@ -70,10 +70,15 @@ func (h Highlights) Validate() error {
 }
 
 // validJSONName refuses a file name (a transcript, a roi report) that is
-// not a JSON file or that climbs out of the task's folder with "..".
+// not a JSON file, that is absolute, or that climbs out of the task's
+// folder with "..": a request names another operation's output of the same
+// task, never a file elsewhere on the server.
 func validJSONName(field, p string) error {
 	if p == "" {
 		return nil
+	}
+	if strings.HasPrefix(p, "/") || strings.HasPrefix(p, "\\") || (len(p) > 1 && p[1] == ':') {
+		return fmt.Errorf("%s %q must be relative to the task's outputs (another operation's file)", field, p)
 	}
 	if !strings.HasSuffix(strings.ToLower(p), ".json") {
 		return fmt.Errorf("%s %q is not a .json file", field, p)
