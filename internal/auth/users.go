@@ -53,6 +53,12 @@ func compilePattern(p string) (pathPattern, error) {
 	return pathPattern{glob: p}, nil
 }
 
+// CheckPattern reports whether p is a valid path pattern.
+func CheckPattern(p string) error {
+	_, err := compilePattern(p)
+	return err
+}
+
 func (p pathPattern) match(name string) bool {
 	if p.re != nil {
 		return p.re.MatchString(name)
