@@ -100,7 +100,7 @@ var errNoToken = errors.New("no token")
 // known is true when the token is valid (so a refusal is a 403).
 func (m *jwtMethod) check(ctx context.Context, r *Request) (allowed, known bool, subject string, err error) {
 	tok := r.Token
-	if tok == "" && looksLikeJWT(r.Pass) {
+	if tok == "" && LooksLikeJWT(r.Pass) {
 		tok = r.Pass // RTSP/RTMP/SRT clients send a token as the password
 	}
 	if tok == "" {
@@ -172,8 +172,9 @@ func validAction(a Action) bool {
 	return false
 }
 
-// looksLikeJWT reports whether s has the shape of a compact JWS.
-func looksLikeJWT(s string) bool {
+// LooksLikeJWT reports whether s has the shape of a compact JWS, for doors
+// whose clients put a token where a session id or password goes.
+func LooksLikeJWT(s string) bool {
 	return strings.HasPrefix(s, "eyJ") && strings.Count(s, ".") == 2
 }
 
