@@ -10,6 +10,7 @@ import (
 
 	gosrt "github.com/datarhei/gosrt"
 
+	"mps/internal/auth"
 	"mps/internal/stream"
 )
 
@@ -187,6 +188,9 @@ func (s *Server) handleRequest(req gosrt.ConnRequest) {
 		Path: id.Path, Protocol: "srt", Query: id.Query,
 		User: id.User, Pass: id.Pass, RemoteAddr: req.RemoteAddr().String(),
 	}
+	if auth.LooksLikeJWT(id.Session) {
+		sreq.Token = id.Session // #!::r=PATH,s=TOKEN
+	}
 
 	if id.Mode == ModePublish {
 		// refuse a busy path or bad credentials with a code now, while the
@@ -257,6 +261,8 @@ func rejectionFor(err error) gosrt.RejectionReason {
 	switch {
 	case errors.Is(err, stream.ErrNotFound), errors.Is(err, context.DeadlineExceeded):
 		return gosrt.REJX_NOTFOUND
+	case errors.Is(err, auth.ErrForbidden):
+		return gosrt.REJX_FORBIDDEN
 	case errors.Is(err, stream.ErrUnauthorized):
 		return gosrt.REJX_UNAUTHORIZED
 	case errors.Is(err, stream.ErrPathBusy):
