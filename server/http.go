@@ -17,7 +17,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": Version})
 	})
-	mux.Handle("GET /metrics", s.metricsHandler())
+	// Every route but /healthz is guarded: the authorizer decides by the
+	// route's door. WebRTC and live HLS ask it through the path manager.
+	mux.Handle("GET /metrics", s.guard(metricsDoor, s.metricsHandler()))
 	if s.wrtc != nil {
 		mux.Handle(webrtc.URLPrefix, s.wrtc.Handler())
 	}
@@ -25,34 +27,36 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("/hls/", s.hls.Handler())
 	}
 	if s.tc != nil {
-		mux.Handle("/snapshots/", s.tc.SnapshotHandler())
+		mux.Handle("/snapshots/", s.guard(snapshotsDoor, s.tc.SnapshotHandler()))
 	}
 	if s.jobs != nil {
-		mux.Handle("/outputs/", s.jobs.Handler())
+		mux.Handle("/outputs/", s.guard(apiDoor, s.jobs.Handler()))
 	}
-	mux.Handle("/", web.Handler())
+	mux.Handle("/", s.guard(apiDoor, web.Handler()))
 	if s.Config().API.Enabled {
-		mux.HandleFunc("GET /api/v1/streams", s.apiListStreams)
-		mux.HandleFunc("GET /api/v1/streams/{path...}", s.apiGetStream)
-		mux.HandleFunc("DELETE /api/v1/streams/{path...}", s.apiKickStream)
-		mux.HandleFunc("GET /api/v1/config", s.apiGetConfig)
+		api := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.guard(apiDoor, h)) }
+		api("GET /api/v1/streams", s.apiListStreams)
+		api("GET /api/v1/streams/{path...}", s.apiGetStream)
+		api("DELETE /api/v1/streams/{path...}", s.apiKickStream)
+		api("GET /api/v1/config", s.apiGetConfig)
 		if s.rec != nil {
-			mux.Handle(recorder.APIPrefix, s.rec.Handler())
-			mux.Handle(recorder.APIPrefix+"/", s.rec.Handler())
-			mux.Handle(recorder.HLSPrefix, s.rec.HLSHandler())
+			rec := s.guard(recordingsDoor, s.recordingQuota(s.rec.Handler()))
+			mux.Handle(recorder.APIPrefix, rec)
+			mux.Handle(recorder.APIPrefix+"/", rec)
+			mux.Handle(recorder.HLSPrefix, s.guard(recordingsHLSDoor, s.rec.HLSHandler()))
 		}
 		if s.tc != nil {
-			mux.HandleFunc("GET /api/v1/transcoders", s.apiTranscoders)
-			mux.Handle("/api/v1/snapshots/", s.tc.SnapshotHandler())
+			api("GET /api/v1/transcoders", s.apiTranscoders)
+			mux.Handle("/api/v1/snapshots/", s.guard(snapshotsDoor, s.tc.SnapshotHandler()))
 		}
 		if s.jobs != nil {
-			h := s.jobs.Handler()
+			h := s.guard(apiDoor, s.uploadQuota(s.jobs.Handler()))
 			for _, p := range []string{"/api/v1/tasks", "/api/v1/tasks/", "/api/v1/uploads", "/api/v1/schemes",
 				"/api/v1/schemes/", "/api/v1/templates", "/api/v1/outputs/"} {
 				mux.Handle(p, h)
 			}
 		}
-		mux.HandleFunc("GET /api/v1/sources", func(w http.ResponseWriter, r *http.Request) {
+		api("GET /api/v1/sources", func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]any{"sources": s.paths.Sources()})
 		})
 	}

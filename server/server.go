@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"mps/hls"
+	"mps/internal/auth"
 	"mps/internal/config"
 	"mps/internal/events"
 	"mps/internal/pathmgr"
@@ -42,6 +43,7 @@ type Server struct {
 
 	bus   *events.Bus
 	paths *pathmgr.Manager
+	authz atomic.Pointer[auth.Authorizer]
 
 	rtmp *rtmp.Server
 	rtsp *rtsp.Server
@@ -55,6 +57,7 @@ type Server struct {
 	httpLn  net.Listener
 	httpSrv *http.Server
 	rates   *rateMeter
+	quota   *quotas
 
 	started    []component
 	ctx        context.Context // ends at Close: owner of forwards and loops
@@ -74,6 +77,7 @@ func New(cfg *config.Config, log *slog.Logger) *Server {
 	s.paths.SetSourceFunc(s.pull)
 	s.paths.OnPublish(s.startForwards)
 	s.rates = newRateMeter()
+	s.quota = newQuotas()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
 }
@@ -93,6 +97,12 @@ func (s *Server) Start() error {
 	cfg := s.Config()
 	ctx := s.ctx
 	s.startedAt = time.Now()
+	a, err := s.newAuthorizer()
+	if err != nil {
+		s.Close()
+		return fmt.Errorf("auth: %w", err)
+	}
+	s.installAuthorizer(a)
 
 	// Consumers first: the transcoder, recorder, task service and HLS
 	// packager register their publish hooks before any listener opens.
@@ -264,6 +274,9 @@ func (s *Server) Close() {
 		if s.jobs != nil {
 			s.jobs.Close()
 		}
+		if a := s.authz.Load(); a != nil {
+			a.Close()
+		}
 		s.wg.Wait()
 	})
 }
@@ -282,6 +295,11 @@ func (s *Server) Reload(cfg *config.Config) {
 	warnRestart(s.log, "srt.address", old.SRT.Address, cfg.SRT.Address)
 	warnRestart(s.log, "webrtc.ice_udp_address", old.WebRTC.ICEUDPAddress, cfg.WebRTC.ICEUDPAddress)
 	s.cfg.Store(cfg)
+	if a, err := s.newAuthorizer(); err != nil {
+		s.log.Error("auth section not applied; the previous one stays in force", "error", err)
+	} else {
+		s.installAuthorizer(a)
+	}
 	s.syncSources()
 	if s.rec != nil {
 		s.rec.Reload()
