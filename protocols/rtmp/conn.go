@@ -222,9 +222,9 @@ func (h *serverConn) OnPlay(sctx *gortmp.StreamContext, _ uint32, cmd *message.N
 	s, err := h.srv.hub.Read(h.ctx, req)
 	if err != nil && !(errors.Is(err, stream.ErrNotFound) && h.srv.cfg.PlayWait > 0) {
 		h.log.Info("rtmp play refused", "path", req.Path, "err", err)
-		if errors.Is(err, stream.ErrUnauthorized) && h.nc.lock(h.ctx) == nil {
-			_ = h.sendStatus(sctx.StreamID, "error", "NetStream.Play.Failed", "unauthorized: "+err.Error())
-			h.nc.unlock()
+		if errors.Is(err, stream.ErrUnauthorized) {
+			// on the read goroutine: no netConn lock needed
+			_ = h.sendStatus(sctx.StreamID, "error", "NetStream.Play.Failed", err.Error())
 		}
 		return err
 	}
