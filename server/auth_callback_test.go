@@ -168,3 +168,21 @@ func TestAuthReload(t *testing.T) {
 		t.Fatalf("after reload, ops: %d, want 200", code)
 	}
 }
+
+// TestConfigAPIHidesAuthSecrets: /api/v1/config shows the auth section
+// without user passwords or credentials in the JWKS and callback URLs.
+func TestConfigAPIHidesAuthSecrets(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Auth.Methods = []string{"internal"}
+	cfg.Auth.Users = []config.AuthUser{{User: "ops", Pass: "Sekrit-Pass", Actions: []string{"api"}}}
+	cfg.Auth.JWT.JWKS = "https://u:Sekrit-Jwks@keys.example/jwks.json"
+	cfg.Auth.Callback.URL = "https://u:Sekrit-Cb@auth.example/check"
+	s := startServer(t, cfg)
+	code, body := httpDo(t, nil, "GET", "http://"+s.HTTPAddr()+"/api/v1/config", "ops", "Sekrit-Pass", nil)
+	if code != 200 || !strings.Contains(body, `"users"`) || !strings.Contains(body, "keys.example") {
+		t.Fatalf("config: %d %.300s", code, body)
+	}
+	if strings.Contains(body, "Sekrit") {
+		t.Fatalf("/api/v1/config shows a secret:\n%s", body)
+	}
+}
