@@ -80,7 +80,7 @@ func (s *Server) guard(d door, h http.Handler) http.Handler {
 			return
 		}
 		action, path := d(r)
-		ar := auth.Request{Action: action, Path: path, Protocol: "http", IP: r.RemoteAddr, Query: r.URL.RawQuery,
+		ar := auth.Request{Action: action, Path: path, Protocol: "http", IP: r.RemoteAddr, Query: r.URL.RawQuery, ID: "http:" + r.RemoteAddr,
 			Write: r.Method != http.MethodGet && r.Method != http.MethodHead}
 		ar.User, ar.Pass, ar.Token = auth.FromHTTP(r)
 		if path != "" && (action == auth.ActionRead || action == auth.ActionPlayback) {

@@ -45,7 +45,8 @@ type Request struct {
 	User, Pass, Token string
 	// Query is the raw query of the client's URL, passed to the callback.
 	Query string
-	// ID identifies the client's connection or request, for the callback.
+	// ID identifies the client's connection for the callback
+	// ("PROTOCOL:IP:PORT"); it is not part of the cached decision's key.
 	ID string
 	// PathUser and PathPass are the per-path credentials of a path rule
 	// (publish_user/read_user): when set, anonymous users do not get this

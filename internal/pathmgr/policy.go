@@ -77,7 +77,7 @@ func (m *Manager) authorize(ctx context.Context, action auth.Action, req stream.
 	_, err := (*a).Authorize(ctx, auth.Request{
 		Action: action, Path: req.Path, Protocol: req.Protocol, IP: req.RemoteAddr,
 		User: req.User, Pass: req.Pass, Token: token, Query: req.Query,
-		PathUser: user, PathPass: pass,
+		ID: req.Protocol + ":" + req.RemoteAddr, PathUser: user, PathPass: pass,
 	})
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", action, req.Path, err)
