@@ -55,7 +55,7 @@ func New(cfg Config, log *slog.Logger) (*Authorizer, error) {
 		client = &http.Client{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a := &Authorizer{log: log, methods: cfg.Methods, fails: newFailLimiter(cfg.FailLimit), cancel: cancel, users: &internalUsers{}}
+	a := &Authorizer{log: log, methods: cfg.Methods, fails: newFailLimiter(cfg.FailLimit), cancel: cancel, users: &internalUsers{cache: newHashCache()}}
 	for _, m := range cfg.Methods {
 		switch m {
 		case MethodInternal:

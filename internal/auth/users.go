@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"path"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -169,6 +170,14 @@ func ipAllowed(ps []netip.Prefix, a netip.Addr) bool {
 type hashCache struct {
 	mu sync.Mutex
 	ok map[[32]byte]struct{}
+	// slots bounds the argon2id checks running at once (each holds its
+	// memory parameter, 19 MiB for our hashes), so a burst of logins
+	// queues instead of exhausting memory.
+	slots chan struct{}
+}
+
+func newHashCache() *hashCache {
+	return &hashCache{slots: make(chan struct{}, max(2, runtime.NumCPU()))}
 }
 
 const hashCacheSize = 1024
@@ -181,7 +190,10 @@ func (c *hashCache) verify(want, pass string) bool {
 	if hit {
 		return true
 	}
-	if !verifyHash(want, pass) {
+	c.slots <- struct{}{}
+	ok := verifyHash(want, pass)
+	<-c.slots
+	if !ok {
 		return false
 	}
 	c.mu.Lock()
@@ -196,7 +208,7 @@ func (c *hashCache) verify(want, pass string) bool {
 // internalUsers is the internal-users method.
 type internalUsers struct {
 	users []compiledUser
-	cache hashCache
+	cache *hashCache
 }
 
 // check answers r: allowed, or whether the credentials identified someone
