@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"mps/internal/auth/authtest"
 	"mps/internal/config"
 )
 
@@ -150,5 +151,54 @@ func TestAPIQuotas(t *testing.T) {
 	}
 	if c := up("a", "nope", 100); c != 401 {
 		t.Fatalf("upload with a wrong password: %d, want 401", c)
+	}
+}
+
+// TestRecordingsHLSCarriesToken: a recordings playlist fetched with ?jwt=
+// names its segments with the same token, so a player that cannot set
+// headers plays the recording; without the token the segments refuse.
+func TestRecordingsHLSCarriesToken(t *testing.T) {
+	needFFmpeg(t)
+	keys := authtest.NewJWKS(t)
+	cfg := testConfig(t)
+	on := true
+	seg := config.Duration(2 * time.Second)
+	cfg.Paths = []config.PathRule{{Name: "live/rec", Record: &config.RecordOverride{Enabled: &on, SegmentDuration: &seg}}}
+	cfg.Auth.Methods = []string{"internal", "jwt"}
+	cfg.Auth.Users = []config.AuthUser{{User: "any", Actions: []string{"publish"}}}
+	cfg.Auth.JWT.JWKS = keys.URL
+	s := startServer(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := publishRTMP(t, ctx, testdata(t, "h264_aac_1s_gop.mp4"), "rtmp://"+s.RTMPAddr()+"/live/rec", false).Wait(); err != nil {
+		t.Fatalf("publisher: %v", err)
+	}
+	tok := keys.Sign(t, "player", time.Hour, authtest.Perm{Action: "playback", Path: "live/*"})
+	base := "http://" + s.HTTPAddr() + "/hls/recordings/live/rec/"
+	var body string
+	waitFor(t, 15*time.Second, "recordings playlist", func() bool {
+		var code int
+		code, body = httpDo(t, nil, "GET", base+"index.m3u8?jwt="+tok, "", "", nil)
+		return code == http.StatusOK && strings.Contains(body, "#EXT-X-ENDLIST")
+	})
+	var uri string
+	for _, l := range strings.Split(body, "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			uri = l
+			break
+		}
+	}
+	if !strings.HasSuffix(uri, "?jwt="+tok) {
+		t.Fatalf("segment URI %q does not carry the token", uri)
+	}
+	if code, _ := httpDo(t, nil, "GET", base+uri, "", "", nil); code != http.StatusOK {
+		t.Fatalf("segment with the carried token: %d", code)
+	}
+	bare, _, _ := strings.Cut(uri, "?")
+	if code, _ := httpDo(t, nil, "GET", base+bare, "", "", nil); code != http.StatusUnauthorized {
+		t.Fatalf("segment without a token: %d, want 401", code)
+	}
+	if ok, out := (&doorsEnv{ctx: ctx}).ffRead(t, base+"index.m3u8?jwt="+tok); !ok {
+		t.Fatalf("ffmpeg playing the recording with ?jwt=: %s", out)
 	}
 }
