@@ -15,6 +15,7 @@ import (
 
 	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
 
+	"mps/internal/auth"
 	"mps/internal/stream"
 )
 
@@ -79,12 +80,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // finished file's muxer is served without a stream.
 func (s *Server) acquire(r *http.Request, path string, pc PathConfig) (*muxer, int, error) {
 	req := stream.Request{Path: path, Protocol: "hls", Query: r.URL.RawQuery, RemoteAddr: r.RemoteAddr}
-	req.User, req.Pass, _ = r.BasicAuth()
+	req.User, req.Pass, req.Token = auth.FromHTTP(r)
 	st, err := s.hub.Read(r.Context(), req)
 	if err != nil {
 		switch {
 		case errors.Is(err, stream.ErrUnauthorized):
-			return nil, http.StatusUnauthorized, err
+			return nil, auth.HTTPStatus(err), err
 		case errors.Is(err, stream.ErrNotFound):
 			if m := s.finished(path); m != nil || s.fileMuxer(path) != nil {
 				if m == nil {
@@ -110,7 +111,7 @@ func (s *Server) acquire(r *http.Request, path string, pc PathConfig) (*muxer, i
 
 func (s *Server) refuse(w http.ResponseWriter, code int, err error) {
 	if code == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Basic realm="mps"`)
+		w.Header().Set("WWW-Authenticate", auth.Challenge)
 	}
 	httpError(w, code, err.Error())
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -82,6 +83,7 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 		version = 7
 	}
 	fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-TARGETDURATION:%d\n", version, int(target))
+	suffix := tokenSuffix(r) // players that cannot set headers keep their token
 	b.WriteString("#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-INDEPENDENT-SEGMENTS\n")
 	for i, s := range segs {
 		// Segments of one session continue each other's timestamps; a
@@ -94,14 +96,26 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 		}
 		fmt.Fprintf(&b, "#EXT-X-PROGRAM-DATE-TIME:%s\n", s.Start.UTC().Format("2006-01-02T15:04:05.000Z07:00"))
 		if s.Format == FormatFMP4 {
-			fmt.Fprintf(&b, "#EXT-X-MAP:URI=%q,BYTERANGE=\"%d@0\"\n", s.Name, s.initSize)
-			fmt.Fprintf(&b, "#EXTINF:%.6f,\n#EXT-X-BYTERANGE:%d@%d\n%s\n", s.Duration.Seconds(), s.Size-s.initSize, s.initSize, s.Name)
+			fmt.Fprintf(&b, "#EXT-X-MAP:URI=%q,BYTERANGE=\"%d@0\"\n", s.Name+suffix, s.initSize)
+			fmt.Fprintf(&b, "#EXTINF:%.6f,\n#EXT-X-BYTERANGE:%d@%d\n%s\n", s.Duration.Seconds(), s.Size-s.initSize, s.initSize, s.Name+suffix)
 		} else {
-			fmt.Fprintf(&b, "#EXTINF:%.6f,\n%s\n", s.Duration.Seconds(), s.Name)
+			fmt.Fprintf(&b, "#EXTINF:%.6f,\n%s\n", s.Duration.Seconds(), s.Name+suffix)
 		}
 	}
 	b.WriteString("#EXT-X-ENDLIST\n")
 	w.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
 	w.Header().Set("Cache-Control", "no-cache")
 	http.ServeContent(w, r, "index.m3u8", time.Time{}, strings.NewReader(b.String()))
+}
+
+// tokenSuffix is "?jwt=…" when the playlist was asked for with a jwt (or
+// token) query parameter, so segment requests carry it too.
+func tokenSuffix(r *http.Request) string {
+	q := r.URL.Query()
+	for _, k := range []string{"jwt", "token"} {
+		if v := q.Get(k); v != "" {
+			return "?" + url.Values{k: {v}}.Encode()
+		}
+	}
+	return ""
 }

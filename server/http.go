@@ -14,13 +14,15 @@ import (
 
 // routes builds the HTTP handler shared by the API, metrics, HLS, WebRTC
 // signalling and the console, and records the API operations it serves
-// (s.apiOps) for the OpenAPI contract test.
+// (s.apiOps) for the OpenAPI contract test. Every route but /healthz is
+// guarded: the authorizer decides by the route's door. WebRTC and live HLS
+// ask it through the path manager.
 func (s *Server) routes() (http.Handler, error) {
 	rt := newRouteTable()
 	rt.handleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": Version})
 	})
-	rt.handle("GET /metrics", s.metricsHandler())
+	rt.handle("GET /metrics", s.guard(metricsDoor, s.metricsHandler()))
 	if s.wrtc != nil {
 		rt.mux.Handle(webrtc.URLPrefix, s.wrtc.Handler())
 	}
@@ -28,12 +30,12 @@ func (s *Server) routes() (http.Handler, error) {
 		rt.mux.Handle("/hls/", s.hls.Handler())
 	}
 	if s.tc != nil {
-		rt.mux.Handle("/snapshots/", s.tc.SnapshotHandler())
+		rt.mux.Handle("/snapshots/", s.guard(snapshotsDoor, s.tc.SnapshotHandler()))
 	}
 	if s.jobs != nil {
-		rt.mux.Handle("/outputs/", s.jobs.Handler())
+		rt.mux.Handle("/outputs/", s.guard(apiDoor, s.jobs.Handler()))
 	}
-	rt.mux.Handle("/", web.Handler())
+	rt.mux.Handle("/", s.guard(apiDoor, web.Handler()))
 	if s.Config().API.Enabled {
 		if err := s.apiRoutes(rt); err != nil {
 			return nil, err
@@ -43,36 +45,40 @@ func (s *Server) routes() (http.Handler, error) {
 	return s.cors(rt.mux), nil
 }
 
-// apiRoutes registers the REST API under /api/v1.
+// apiRoutes registers the REST API under /api/v1, each route behind the
+// authorizer's api door (read or write by method) unless it serves media
+// of a path (recordings: playback; snapshots: read).
 func (s *Server) apiRoutes(rt *routeTable) error {
 	yamlDoc, jsonDoc, err := openapiHandlers()
 	if err != nil {
 		return err
 	}
-	rt.handle("GET /api/v1/openapi.yaml", yamlDoc)
-	rt.handle("GET /api/v1/openapi.json", jsonDoc)
-	rt.handleFunc("GET /api/v1/streams", s.apiListStreams)
-	rt.handleFunc("GET /api/v1/streams/{path...}", s.apiGetStream)
-	rt.handleFunc("DELETE /api/v1/streams/{path...}", s.apiKickStream)
-	rt.handleFunc("GET /api/v1/config", s.apiGetConfig)
-	rt.handleFunc("GET /api/v1/events", s.apiEvents)
-	rt.handleFunc("GET /api/v1/events/stream", s.apiEventStream)
-	rt.handleFunc("GET /api/v1/listeners", s.apiListeners)
+	api := func(pattern string, h http.Handler) { rt.handle(pattern, s.guard(apiDoor, h)) }
+	api("GET /api/v1/openapi.yaml", yamlDoc)
+	api("GET /api/v1/openapi.json", jsonDoc)
+	api("GET /api/v1/streams", http.HandlerFunc(s.apiListStreams))
+	api("GET /api/v1/streams/{path...}", http.HandlerFunc(s.apiGetStream))
+	api("DELETE /api/v1/streams/{path...}", http.HandlerFunc(s.apiKickStream))
+	api("GET /api/v1/config", http.HandlerFunc(s.apiGetConfig))
+	api("GET /api/v1/events", http.HandlerFunc(s.apiEvents))
+	api("GET /api/v1/events/stream", http.HandlerFunc(s.apiEventStream))
+	api("GET /api/v1/listeners", http.HandlerFunc(s.apiListeners))
+	api("GET /api/v1/sources", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"sources": s.paths.Sources()})
+	}))
 	if s.rec != nil {
-		rt.mount(s.rec.Handler(), recorder.APIRoutes(), recorder.APIPrefix, recorder.APIPrefix+"/")
-		rt.mux.Handle(recorder.HLSPrefix, s.rec.HLSHandler())
+		rec := s.guard(recordingsDoor, s.recordingQuota(s.rec.Handler()))
+		rt.mount(rec, recorder.APIRoutes(), recorder.APIPrefix, recorder.APIPrefix+"/")
+		rt.mux.Handle(recorder.HLSPrefix, s.guard(recordingsHLSDoor, s.rec.HLSHandler()))
 	}
 	if s.tc != nil {
-		rt.handleFunc("GET /api/v1/transcoders", s.apiTranscoders)
-		rt.mount(s.tc.SnapshotHandler(), transcode.SnapshotAPIRoutes(), "/api/v1/snapshots/")
+		api("GET /api/v1/transcoders", http.HandlerFunc(s.apiTranscoders))
+		rt.mount(s.guard(snapshotsDoor, s.tc.SnapshotHandler()), transcode.SnapshotAPIRoutes(), "/api/v1/snapshots/")
 	}
 	if s.jobs != nil {
-		rt.mount(s.jobs.Handler(), tasks.APIRoutes(), "/api/v1/tasks", "/api/v1/tasks/", "/api/v1/uploads",
-			"/api/v1/schemes", "/api/v1/schemes/", "/api/v1/templates", "/api/v1/outputs/")
+		rt.mount(s.guard(apiDoor, s.uploadQuota(s.jobs.Handler())), tasks.APIRoutes(), "/api/v1/tasks", "/api/v1/tasks/",
+			"/api/v1/uploads", "/api/v1/schemes", "/api/v1/schemes/", "/api/v1/templates", "/api/v1/outputs/")
 	}
-	rt.handleFunc("GET /api/v1/sources", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"sources": s.paths.Sources()})
-	})
 	return nil
 }
 

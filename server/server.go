@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"mps/hls"
+	"mps/internal/auth"
 	"mps/internal/config"
 	"mps/internal/events"
 	"mps/internal/pathmgr"
@@ -42,6 +43,7 @@ type Server struct {
 
 	bus   *events.Bus
 	paths *pathmgr.Manager
+	authz atomic.Pointer[auth.Authorizer]
 
 	rtmp *rtmp.Server
 	rtsp *rtsp.Server
@@ -57,6 +59,7 @@ type Server struct {
 	httpLn  net.Listener
 	httpSrv *http.Server
 	rates   *rateMeter
+	quota   *quotas
 
 	started    []component
 	ctx        context.Context // ends at Close: owner of forwards and loops
@@ -78,6 +81,7 @@ func New(cfg *config.Config, log *slog.Logger) *Server {
 	s.paths.SetSourceFunc(s.pull)
 	s.paths.OnPublish(s.startForwards)
 	s.rates = newRateMeter()
+	s.quota = newQuotas()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
 }
@@ -98,6 +102,12 @@ func (s *Server) Start() error {
 	ctx := s.ctx
 	s.startedAt = time.Now()
 	s.startEventLog(ctx)
+	a, err := s.newAuthorizer()
+	if err != nil {
+		s.Close()
+		return fmt.Errorf("auth: %w", err)
+	}
+	s.installAuthorizer(a)
 
 	// Consumers first: the transcoder, recorder, task service and HLS
 	// packager register their publish hooks before any listener opens.
@@ -275,6 +285,9 @@ func (s *Server) Close() {
 		if s.jobs != nil {
 			s.jobs.Close()
 		}
+		if a := s.authz.Load(); a != nil {
+			a.Close()
+		}
 		s.wg.Wait()
 	})
 }
@@ -294,6 +307,11 @@ func (s *Server) Reload(next *config.Config) {
 	}
 	s.pending = pending
 	s.cfg.Store(cfg)
+	if a, err := s.newAuthorizer(); err != nil {
+		s.log.Error("auth section not applied; the previous one stays in force", "error", err)
+	} else {
+		s.installAuthorizer(a)
+	}
 	s.syncSources()
 	if s.rec != nil {
 		s.rec.Reload()

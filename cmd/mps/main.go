@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -11,9 +12,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"mps/internal/auth"
 	"mps/internal/config"
 	"mps/server"
 )
@@ -27,6 +30,8 @@ Usage:
                           environment variables override any key.
   mps process INPUT -o DIR (-t TEMPLATE | --op JSON | --scheme NAME)...
                           run operations on a file locally (see mps process -h)
+  mps hash-password       read a password on stdin, print its argon2id hash
+                          for auth.users[].pass
   mps version             print the version
   mps --help              this help
 
@@ -49,6 +54,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args, stderr)
 	case "process":
 		return process(args, stdout, stderr)
+	case "hash-password":
+		return hashPassword(os.Stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "mps", server.Version)
 		return 0
@@ -59,6 +66,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mps: unknown command %q\n\n%s", cmd, usage)
 		return 2
 	}
+}
+
+// hashPassword reads one line from in (never the command line, where
+// shells keep it) and prints its argon2id PHC string.
+func hashPassword(in io.Reader, stdout, stderr io.Writer) int {
+	line, err := bufio.NewReader(in).ReadString('\n')
+	pass := strings.TrimRight(line, "\r\n")
+	if pass == "" {
+		fmt.Fprintf(stderr, "mps hash-password: no password on stdin (%v)\n", err)
+		return 2
+	}
+	h, err := auth.HashPassword(pass)
+	if err != nil {
+		fmt.Fprintf(stderr, "mps hash-password: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, h)
+	return 0
 }
 
 func serve(args []string, stderr io.Writer) int {

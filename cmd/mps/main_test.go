@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"mps/internal/auth"
 )
 
 // buildBinary compiles mps once per test run into a temp dir.
@@ -161,5 +163,29 @@ func TestSIGHUPReloads(t *testing.T) {
 			t.Fatalf("rule not reloaded: %s", get())
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestHashPassword: the printed hash is one the config accepts and the
+// authorizer verifies against the password read from stdin.
+func TestHashPassword(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := hashPassword(strings.NewReader("s3cret\n"), &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	h := strings.TrimSpace(out.String())
+	a, err := auth.New(auth.Config{Methods: []string{"internal"}, Users: []auth.User{{Name: "u", Pass: h, Actions: []auth.Action{auth.ActionAPI}}}}, nil)
+	if err != nil {
+		t.Fatalf("hash %q refused: %v", h, err)
+	}
+	defer a.Close()
+	if _, err := a.Authorize(context.Background(), auth.Request{Action: auth.ActionAPI, User: "u", Pass: "s3cret"}); err != nil {
+		t.Fatalf("right password refused: %v", err)
+	}
+	if _, err := a.Authorize(context.Background(), auth.Request{Action: auth.ActionAPI, User: "u", Pass: "s3cre"}); err == nil {
+		t.Fatal("wrong password accepted")
+	}
+	if code := hashPassword(strings.NewReader(""), &out, &errb); code != 2 {
+		t.Fatalf("empty stdin: exit %d, want 2", code)
 	}
 }

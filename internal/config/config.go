@@ -45,6 +45,9 @@ type Config struct {
 	Storage Storage `yaml:"storage" json:"storage"`
 	Stream  Stream  `yaml:"stream" json:"stream"`
 	API     API     `yaml:"api" json:"api"`
+	// Auth decides who may publish, read, play back recordings, call the
+	// API and scrape metrics.
+	Auth Auth `yaml:"auth" json:"auth"`
 
 	Snapshots Snapshots `yaml:"snapshots" json:"snapshots"`
 	Transcode Transcode `yaml:"transcode" json:"transcode"`
@@ -322,6 +325,7 @@ func (c *Config) Redacted() *Config {
 		}
 		cp.NATS.URL = strings.Join(urls, ",")
 	}
+	cp.Auth = c.Auth.redacted()
 	cp.Webhooks = slices.Clone(c.Webhooks)
 	for i := range cp.Webhooks {
 		w := &cp.Webhooks[i]

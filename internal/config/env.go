@@ -98,7 +98,7 @@ func envKeys(st reflect.Type) []string {
 
 // envSettable reports whether a setting of type t can be given as one
 // environment variable: scalars, lists and text-encoded values can; maps
-// and nested structs cannot.
+// nested structs and lists of them (auth.users) cannot.
 func envSettable(t reflect.Type) bool {
 	if reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
 		return true

@@ -47,6 +47,7 @@ var reloadClasses = map[string]string{
 	"schemes":                   Restart,
 	"webhooks":                  Restart,
 	"ai":                        Restart,
+	"auth":                      Hot,
 	"paths":                     Hot,
 }
 

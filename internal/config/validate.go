@@ -74,6 +74,7 @@ func validate(c *Config, file string, src sources) error {
 			}
 			return nil
 		},
+		func() error { return v.auth(&c.Auth) },
 		func() error { return v.snapshots("snapshots", c.Snapshots) },
 		func() error { return v.watermarks(c) },
 		func() error { return v.transcode(c) },

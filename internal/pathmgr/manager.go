@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"mps/internal/auth"
 	"mps/internal/events"
 	"mps/internal/stream"
 )
@@ -18,6 +19,7 @@ type Manager struct {
 	log    *slog.Logger
 	bus    *events.Bus
 	policy atomic.Pointer[PolicyFunc]
+	auth   atomic.Pointer[Authorizer]
 
 	pull   SourceFunc
 	demand func(path string) bool
@@ -73,7 +75,7 @@ func (m *Manager) policyFor(path string) Policy { return (*m.policy.Load())(path
 
 // Publish implements stream.Hub.
 func (m *Manager) Publish(ctx context.Context, req stream.Request, tracks []*stream.Track, opts stream.Options) (*stream.Stream, error) {
-	return m.publish(req, tracks, opts, true)
+	return m.publish(ctx, req, tracks, opts, true)
 }
 
 // CheckPublish tells whether Publish would admit req now (valid path,
@@ -84,8 +86,8 @@ func (m *Manager) CheckPublish(req stream.Request) error {
 		return err
 	}
 	pol := m.policyFor(req.Path)
-	if !checkCreds(pol.PublishUser, pol.PublishPass, req.User, req.Pass) {
-		return fmt.Errorf("publish %s: %w", req.Path, stream.ErrUnauthorized)
+	if err := m.authorize(context.Background(), auth.ActionPublish, req, pol); err != nil {
+		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -97,7 +99,7 @@ func (m *Manager) CheckPublish(req stream.Request) error {
 
 // publish admits a publisher; auth is false for the server's own pull
 // sources, which are configured rather than presented credentials.
-func (m *Manager) publish(req stream.Request, tracks []*stream.Track, opts stream.Options, auth bool) (*stream.Stream, error) {
+func (m *Manager) publish(ctx context.Context, req stream.Request, tracks []*stream.Track, opts stream.Options, check bool) (*stream.Stream, error) {
 	if err := ValidPath(req.Path); err != nil {
 		return nil, err
 	}
@@ -105,8 +107,10 @@ func (m *Manager) publish(req stream.Request, tracks []*stream.Track, opts strea
 		return nil, fmt.Errorf("publish %s: no tracks", req.Path)
 	}
 	pol := m.policyFor(req.Path)
-	if auth && !checkCreds(pol.PublishUser, pol.PublishPass, req.User, req.Pass) {
-		return nil, fmt.Errorf("publish %s: %w", req.Path, stream.ErrUnauthorized)
+	if check {
+		if err := m.authorize(ctx, auth.ActionPublish, req, pol); err != nil {
+			return nil, err
+		}
 	}
 	if opts.RingSize == 0 {
 		opts.RingSize = pol.RingSize
@@ -188,12 +192,20 @@ func (m *Manager) watch(s *stream.Stream, req stream.Request) {
 
 // Read implements stream.Hub.
 func (m *Manager) Read(ctx context.Context, req stream.Request) (*stream.Stream, error) {
+	return m.read(ctx, req, true)
+}
+
+// read finds or starts req's stream; check is false for the server's own
+// readers (see Trusted).
+func (m *Manager) read(ctx context.Context, req stream.Request, check bool) (*stream.Stream, error) {
 	if err := ValidPath(req.Path); err != nil {
 		return nil, err
 	}
 	pol := m.policyFor(req.Path)
-	if !checkCreds(pol.ReadUser, pol.ReadPass, req.User, req.Pass) {
-		return nil, fmt.Errorf("read %s: %w", req.Path, stream.ErrUnauthorized)
+	if check {
+		if err := m.authorize(ctx, auth.ActionRead, req, pol); err != nil {
+			return nil, err
+		}
 	}
 	if s := m.Get(req.Path); s != nil {
 		return s, nil

@@ -217,7 +217,7 @@ func (h sourceHub) Publish(ctx context.Context, req stream.Request, tracks []*st
 	if req.Path != h.s.path {
 		return nil, fmt.Errorf("source of %s cannot publish %s", h.s.path, req.Path)
 	}
-	st, err := h.m.publish(req, tracks, opts, false)
+	st, err := h.m.publish(ctx, req, tracks, opts, false)
 	if err == nil {
 		h.s.mu.Lock()
 		h.s.state, h.s.lastErr, h.s.since = SourceRunning, "", time.Now()

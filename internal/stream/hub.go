@@ -14,6 +14,9 @@ type Request struct {
 	Query string
 	// User and Pass are the credentials the client presented, if any.
 	User, Pass string
+	// Token is a bearer token (JWT) the client presented, if any; a `jwt`
+	// or `token` parameter in Query counts too.
+	Token string
 	// RemoteAddr is the client's address, for logs and IP rules.
 	RemoteAddr string
 }

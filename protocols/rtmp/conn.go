@@ -91,6 +91,15 @@ func (h *serverConn) OnPublish(sctx *gortmp.StreamContext, _ uint32, cmd *messag
 	if err != nil {
 		return err
 	}
+	if c, ok := h.srv.hub.(interface{ CheckPublish(stream.Request) error }); ok {
+		// refuse bad credentials or a busy path now, before the client
+		// sends media, with the status RTMP clients show
+		if err := c.CheckPublish(req); err != nil {
+			h.log.Warn("rtmp publish refused", "path", req.Path, "err", err)
+			_ = h.sendStatus(sctx.StreamID, "error", publishStatus(err), err.Error())
+			return err
+		}
+	}
 	h.in = newIngest(h.srv.hub, req, h.srv.cfg.TrackWait, h.log)
 	h.pubSID = sctx.StreamID
 	h.log.Info("rtmp publisher connected", "path", req.Path)
@@ -155,16 +164,20 @@ func (h *serverConn) media(ts uint32, payload io.Reader, video bool) error {
 	var pe *publishError
 	if errors.As(err, &pe) {
 		h.log.Warn("rtmp publish refused", "path", h.in.req.Path, "err", pe.err)
-		code := "NetStream.Publish.Failed"
-		switch {
-		case errors.Is(pe.err, stream.ErrPathBusy):
-			code = "NetStream.Publish.BadName"
-		case errors.Is(pe.err, stream.ErrUnauthorized):
-			code = "NetStream.Publish.Unauthorized"
-		}
-		_ = h.sendStatus(h.pubSID, "error", code, pe.err.Error())
+		_ = h.sendStatus(h.pubSID, "error", publishStatus(pe.err), pe.err.Error())
 	}
 	return err
+}
+
+// publishStatus is the onStatus code of a refused publish.
+func publishStatus(err error) string {
+	switch {
+	case errors.Is(err, stream.ErrPathBusy):
+		return "NetStream.Publish.BadName"
+	case errors.Is(err, stream.ErrUnauthorized):
+		return "NetStream.Publish.Unauthorized"
+	}
+	return "NetStream.Publish.Failed"
 }
 
 // watchPublished hangs up when the hub ends the stream (another publisher
@@ -209,6 +222,10 @@ func (h *serverConn) OnPlay(sctx *gortmp.StreamContext, _ uint32, cmd *message.N
 	s, err := h.srv.hub.Read(h.ctx, req)
 	if err != nil && !(errors.Is(err, stream.ErrNotFound) && h.srv.cfg.PlayWait > 0) {
 		h.log.Info("rtmp play refused", "path", req.Path, "err", err)
+		if errors.Is(err, stream.ErrUnauthorized) {
+			// on the read goroutine: no netConn lock needed
+			_ = h.sendStatus(sctx.StreamID, "error", "NetStream.Play.Failed", err.Error())
+		}
 		return err
 	}
 	h.playing = true

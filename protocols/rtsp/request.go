@@ -9,6 +9,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/headers"
 	"github.com/bluenviron/gortsplib/v4/pkg/liberrors"
 
+	"mps/internal/auth"
 	"mps/internal/stream"
 )
 
@@ -32,8 +33,9 @@ func streamPath(urlPath string) (string, error) {
 
 // credentials returns the user and password of a request's Basic
 // Authorization header, or empty strings. Only Basic is offered by the
-// server: the hub checks passwords itself, so it needs them in clear, which
-// Digest never reveals.
+// server: the authorizer keeps passwords as argon2id hashes, and Digest
+// would need the clear password (or its realm hash) on the server instead.
+// A JWT goes as the password or as ?jwt= in the URL.
 func credentials(req *base.Request) (user, pass string) {
 	if req == nil {
 		return "", ""
@@ -55,6 +57,10 @@ func credentials(req *base.Request) (user, pass string) {
 // credentials were wrong.
 func refusal(err error) (*base.Response, error) {
 	switch {
+	case errors.Is(err, auth.ErrForbidden), errors.Is(err, auth.ErrTooManyFailures):
+		// known caller without the right, or an IP that failed too often:
+		// no challenge, since other credentials would not help
+		return &base.Response{StatusCode: base.StatusForbidden, StatusMessage: statusMessage(err)}, nil
 	case errors.Is(err, stream.ErrUnauthorized):
 		return &base.Response{StatusCode: base.StatusUnauthorized}, liberrors.ErrServerAuth{}
 	case errors.Is(err, stream.ErrNotFound):

@@ -10,6 +10,7 @@ import (
 
 	gosrt "github.com/datarhei/gosrt"
 
+	"mps/internal/auth"
 	"mps/internal/stream"
 )
 
@@ -161,7 +162,7 @@ func (s *Server) handleRequest(req gosrt.ConnRequest) {
 
 	log := s.log.With("remote", req.RemoteAddr().String())
 	reject := func(code gosrt.RejectionReason, msg string, err error) {
-		log.Warn("srt connection refused: "+msg, "streamid", redact(req.StreamId()), "reject", rejectionName(code), "err", err)
+		log.Warn("srt connection refused: "+msg, "streamid", redactStreamID(req.StreamId()), "reject", rejectionName(code), "err", err)
 		req.Reject(code)
 	}
 	if req.Version() != 5 {
@@ -170,11 +171,14 @@ func (s *Server) handleRequest(req gosrt.ConnRequest) {
 	}
 	id, err := ParseStreamID(req.StreamId())
 	if err != nil {
-		code := gosrt.REJX_BAD_REQUEST
+		// the parse error quotes the stream ID, which may hold a password
+		// or token: log only what kind of error it was
+		code, kind := gosrt.REJX_BAD_REQUEST, ErrBadStreamID
 		if errors.Is(err, ErrBadMode) {
+			kind = ErrBadMode
 			code = gosrt.REJX_BAD_MODE
 		}
-		reject(code, "bad stream ID", err)
+		reject(code, "bad stream ID", kind)
 		return
 	}
 	log = log.With("path", id.Path, "mode", id.Mode.String())
@@ -186,6 +190,9 @@ func (s *Server) handleRequest(req gosrt.ConnRequest) {
 	sreq := stream.Request{
 		Path: id.Path, Protocol: "srt", Query: id.Query,
 		User: id.User, Pass: id.Pass, RemoteAddr: req.RemoteAddr().String(),
+	}
+	if auth.LooksLikeJWT(id.Session) {
+		sreq.Token = id.Session // #!::r=PATH,s=TOKEN
 	}
 
 	if id.Mode == ModePublish {
@@ -257,6 +264,8 @@ func rejectionFor(err error) gosrt.RejectionReason {
 	switch {
 	case errors.Is(err, stream.ErrNotFound), errors.Is(err, context.DeadlineExceeded):
 		return gosrt.REJX_NOTFOUND
+	case errors.Is(err, auth.ErrForbidden):
+		return gosrt.REJX_FORBIDDEN
 	case errors.Is(err, stream.ErrUnauthorized):
 		return gosrt.REJX_UNAUTHORIZED
 	case errors.Is(err, stream.ErrPathBusy):
@@ -267,13 +276,11 @@ func rejectionFor(err error) gosrt.RejectionReason {
 	return gosrt.REJX_BAD_REQUEST
 }
 
-// redact drops the password of a stream ID for logs.
-func redact(streamID string) string {
+// redactStreamID drops the password of a stream ID for logs.
+func redactStreamID(streamID string) string {
 	if id, err := ParseStreamID(streamID); err == nil {
 		return id.String()
 	}
-	if len(streamID) > 64 {
-		streamID = streamID[:64] + "..."
-	}
-	return fmt.Sprintf("%q", streamID)
+	// malformed: its fields cannot be told apart, so show none of them
+	return fmt.Sprintf("(malformed, %d bytes)", len(streamID))
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"mps/internal/redact"
 )
 
 // Mode says whether a client sends media to the server or receives it.
@@ -157,11 +159,12 @@ func (id *StreamID) setPath(p string) error {
 	return nil
 }
 
-// String formats the stream ID in the short form, without the password.
+// String formats the stream ID in the short form, without the password or
+// credentials in its query, for logs.
 func (id StreamID) String() string {
 	s := id.Mode.String() + ":" + id.Path
 	if id.Query != "" {
-		s += "?" + id.Query
+		s += redact.URL("?" + id.Query) // ?jwt=, ?pass= values masked
 	}
 	if id.User != "" {
 		s += ":" + id.User + ":***"

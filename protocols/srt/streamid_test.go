@@ -88,3 +88,18 @@ func FuzzParseStreamID(f *testing.F) {
 		}
 	})
 }
+
+// TestStreamIDStringHidesTokens: a token in the stream ID's query is
+// masked in the logged form.
+func TestStreamIDStringHidesTokens(t *testing.T) {
+	id, err := ParseStreamID("read:live/a?jwt=eyJsecret.x.y&lang=en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := id.String(); strings.Contains(s, "eyJsecret") || !strings.Contains(s, "lang=en") {
+		t.Fatalf("String() = %q", s)
+	}
+	if s := redactStreamID("#!::r=live/a,p=hunter2,broken"); strings.Contains(s, "hunter2") {
+		t.Fatalf("malformed stream ID logged as %q", s)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"mps/internal/auth"
 	"mps/internal/stream"
 )
 
@@ -163,6 +164,7 @@ func (s *Server) servePatch(w http.ResponseWriter, r *http.Request, rt route) {
 func (s *Server) request(r *http.Request, rt route) stream.Request {
 	req := stream.Request{Path: rt.path, Protocol: "webrtc", Query: r.URL.RawQuery, RemoteAddr: r.RemoteAddr}
 	req.User, req.Pass = credentials(r.Header.Get("Authorization"))
+	_, _, req.Token = auth.FromHTTP(r)
 	return req
 }
 
@@ -195,8 +197,10 @@ func (s *Server) fail(w http.ResponseWriter, rt route, err error) {
 	case errors.As(err, &he):
 		status = he.status
 	case errors.Is(err, stream.ErrUnauthorized):
-		status = http.StatusUnauthorized
-		w.Header().Set("WWW-Authenticate", `Basic realm="mps", Bearer realm="mps"`)
+		status = auth.HTTPStatus(err)
+		if status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", auth.Challenge)
+		}
 	case errors.Is(err, stream.ErrNotFound):
 		status = http.StatusNotFound
 	case errors.Is(err, stream.ErrPathBusy):
