@@ -153,7 +153,7 @@ func TestEraseBadInput(t *testing.T) {
 	}{
 		{"no video", audio, aispec.Erase{Boxes: []aispec.EraseBox{{X: 1, Y: 1, W: 5, H: 5}}}, "no video track"},
 		{"box outside", video, aispec.Erase{Boxes: []aispec.EraseBox{{X: 900, Y: 900, W: 5, H: 5}}}, "no box lies inside"},
-		{"not a roi report", video, aispec.Erase{FromROI: bad}, "not a roi report"},
+		{"not a roi report", video, aispec.Erase{FromROI: filepath.Base(bad)}, "not a roi report"},
 		{"no boxes", video, aispec.Erase{}, "no boxes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -34,8 +34,8 @@ func BenchmarkHighlights3Min720p(b *testing.B) {
 		if len(a.cuts) == 0 {
 			b.Fatal("no scene cut found")
 		}
-		spec := &aispec.Highlights{Keywords: []string{"goal"}, Transcript: clip.transcript}
-		_, rep, err := run(b, spec, clip.path, filepath.Join(dir, "out"))
+		spec := &aispec.Highlights{Keywords: []string{"goal"}, Transcript: filepath.Base(clip.transcript)}
+		_, rep, err := run(b, spec, clip.path, filepath.Join(filepath.Dir(clip.transcript), "out"))
 		if err != nil {
 			b.Fatal(err)
 		}

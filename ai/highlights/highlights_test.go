@@ -40,9 +40,9 @@ func TestHighlightsFindEvents(t *testing.T) {
 	testutil.NeedCommand(t, "ffmpeg")
 	dir := t.TempDir()
 	clip := makeEventClip(t, dir, 60, 480, 270)
-	out := filepath.Join(dir, "out", "highlights")
+	out := filepath.Join(dir, "highlights") // the transcript is its sibling
 	spec := &aispec.Highlights{Top: 3, MinSeconds: 3, MaxSeconds: 8, Keywords: []string{"Goal"},
-		Transcript: filepath.Join(dir, "transcript.json")}
+		Transcript: "transcript.json"}
 	res, rep, err := run(t, spec, clip.path, out)
 	if err != nil {
 		t.Fatal(err)
@@ -128,8 +128,8 @@ func TestHighlightsBadInput(t *testing.T) {
 		want        string
 	}{
 		{"no video", audioOnly, nil, "no video track"},
-		{"bad transcript", video, &aispec.Highlights{Transcript: bad}, "want a JSON array"},
-		{"missing transcript", video, &aispec.Highlights{Transcript: filepath.Join(dir, "none.json")}, "no such file"},
+		{"bad transcript", video, &aispec.Highlights{Transcript: filepath.Base(bad)}, "want a JSON array"},
+		{"missing transcript", video, &aispec.Highlights{Transcript: "none.json"}, "no such file"},
 		{"bad spec", video, &aispec.Highlights{MinSeconds: 10, MaxSeconds: 5}, "max_seconds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -88,7 +88,7 @@ func TestChatSummary(t *testing.T) {
 	dir := t.TempDir()
 	topics := threeTopics()
 	tr := writeTopics(t, dir, topics)
-	_, rep, err := runSummary(t, chatExt(t, srv.URL, 5*time.Second), aispec.Summary{Transcript: tr}, filepath.Join(dir, "out"))
+	_, rep, err := runSummary(t, chatExt(t, srv.URL, 5*time.Second), aispec.Summary{Transcript: filepath.Base(tr)}, filepath.Join(dir, "out"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestChatSummaryChunks(t *testing.T) {
 		topics[i].sentences = append(topics[i].sentences, topics[i].sentences...)
 	}
 	tr := writeTopics(t, dir, topics)
-	_, rep, err := runSummary(t, chatExt(t, srv.URL, 5*time.Second), aispec.Summary{Transcript: tr, ContextTokens: 500}, filepath.Join(dir, "out"))
+	_, rep, err := runSummary(t, chatExt(t, srv.URL, 5*time.Second), aispec.Summary{Transcript: filepath.Base(tr), ContextTokens: 500}, filepath.Join(dir, "out"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestChatSummaryFailures(t *testing.T) {
 			dir := t.TempDir()
 			tr := writeTopics(t, dir, threeTopics())
 			out := filepath.Join(dir, "out")
-			_, _, err := runSummary(t, chatExt(t, srv.URL, 300*time.Millisecond), aispec.Summary{Transcript: tr}, out)
+			_, _, err := runSummary(t, chatExt(t, srv.URL, 300*time.Millisecond), aispec.Summary{Transcript: filepath.Base(tr)}, out)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want %q", err, tc.want)
 			}

@@ -40,7 +40,7 @@ func TestLocalSummaryThreeTopics(t *testing.T) {
 	topics := threeTopics()
 	tr := writeTopics(t, dir, topics)
 	out := filepath.Join(dir, "summary")
-	res, rep, err := runSummary(t, Extension{}, aispec.Summary{Transcript: tr, MinChapterSeconds: 10}, out)
+	res, rep, err := runSummary(t, Extension{}, aispec.Summary{Transcript: filepath.Base(tr), MinChapterSeconds: 10}, out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,12 +86,12 @@ func TestSummaryBadTranscript(t *testing.T) {
 		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return p
+		return name // a sibling of the operation's output folder
 	}
 	for _, tc := range []struct {
 		name, transcript, want string
 	}{
-		{"missing", filepath.Join(dir, "none.json"), "no such file"},
+		{"missing", "none.json", "no such file"},
 		{"not json", write("bad.json", "[{"), "want a JSON array"},
 		{"no words", write("empty.json", "[]"), "holds no words"},
 		{"bad time", write("time.json", `[{"word":"a","start":2,"end":1}]`), "bad time"},
