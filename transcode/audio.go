@@ -107,7 +107,7 @@ func (m *Manager) derivedAudio(ctx context.Context, s *stream.Stream, target str
 		f.ctx, f.cancel = context.WithCancel(m.ctx)
 		m.audio[key] = f
 		m.wg.Add(1)
-		go f.run()
+		go f.run() //nolint:contextcheck // the feed runs on f.ctx, a child of the manager's
 	}
 	f.refs++
 	var once sync.Once

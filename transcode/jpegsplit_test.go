@@ -42,7 +42,7 @@ func TestJPEGSplitter(t *testing.T) {
 			t.Fatalf("picture %d does not decode: %v", i, err)
 		}
 	}
-	if _, err := sp.Next(); err != io.EOF {
+	if _, err := sp.Next(); !errors.Is(err, io.EOF) {
 		t.Fatalf("after the last picture: %v, want io.EOF", err)
 	}
 	if _, err := newJPEGSplitter(bytes.NewReader(a[:len(a)/2])).Next(); !errors.Is(err, io.ErrUnexpectedEOF) {

@@ -406,7 +406,7 @@ func (r *ladderRun) rungOut(ctx context.Context, g Rung, rd *os.File, a *anchor)
 				return
 			}
 			offset, anchored = a.pts-u.PTS, true
-			out, err = r.m.hub.Publish(r.ctx, stream.Request{Path: path, Protocol: "transcode", RemoteAddr: "ffmpeg"}, d.Tracks(), stream.Options{})
+			out, err = r.m.hub.Publish(r.ctx, stream.Request{Path: path, Protocol: "transcode", RemoteAddr: "ffmpeg"}, d.Tracks(), stream.Options{}) //nolint:contextcheck // a rung lives as long as its ladder run
 			if err != nil {
 				r.m.log.Warn("rung not published", "path", path, "error", err)
 				out = nil

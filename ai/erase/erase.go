@@ -100,7 +100,7 @@ func roiBoxes(path string) ([]aispec.EraseBox, error) {
 	}
 	var rep aispec.ROIReport
 	if err := json.Unmarshal(data, &rep); err != nil || rep.Ranges == nil {
-		return nil, fmt.Errorf("from_roi %s: not a roi report (want {\"ranges\": [...]}): %v", filepath.Base(path), err)
+		return nil, fmt.Errorf("from_roi %s: not a roi report (want {\"ranges\": [...]}): %w", filepath.Base(path), err)
 	}
 	var out []aispec.EraseBox
 	for _, r := range rep.Ranges {

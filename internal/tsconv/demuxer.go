@@ -191,7 +191,7 @@ func (d *Demuxer) frameTimes(pts int64, samples []int64, rate int) []time.Durati
 }
 
 func (d *Demuxer) register(mt *mpegts.Track, t *stream.Track) {
-	switch mt.Codec.(type) {
+	switch c := mt.Codec.(type) {
 	case *codecs.H264:
 		d.pending[t] = true
 		d.r.OnDataH264(mt, func(pts, dts int64, au [][]byte) error {
@@ -206,7 +206,7 @@ func (d *Demuxer) register(mt *mpegts.Track, t *stream.Track) {
 		})
 	case *codecs.MPEG4Audio:
 		frameLen := int64(1024)
-		if c, ok := mt.Codec.(*codecs.MPEG4Audio); ok && c.Config.FrameLengthFlag {
+		if c.Config.FrameLengthFlag {
 			frameLen = 960
 		}
 		d.r.OnDataMPEG4Audio(mt, func(pts int64, aus [][]byte) error {

@@ -67,18 +67,18 @@ func opacity(t Template) float64 {
 	return t.Opacity
 }
 
-// position returns the x and y expressions of a w×h mark in a W×H picture
+// position returns the x and y expressions of a w×h mark in a picW×picH picture
 // for the template's corner.
-func position(c Corner, x, y length, W, H, w, h string) (string, string) {
-	xe, ye := x.expr(W), y.expr(H)
+func position(c Corner, x, y length, picW, picH, w, h string) (string, string) {
+	xe, ye := x.expr(picW), y.expr(picH)
 	switch normalizeCorner(c) {
 	case TopRight:
-		xe = W + "-" + w + "-" + xe
+		xe = picW + "-" + w + "-" + xe
 	case BottomLeft:
-		ye = H + "-" + h + "-" + ye
+		ye = picH + "-" + h + "-" + ye
 	case BottomRight:
-		xe = W + "-" + w + "-" + xe
-		ye = H + "-" + h + "-" + ye
+		xe = picW + "-" + w + "-" + xe
+		ye = picH + "-" + h + "-" + ye
 	}
 	return xe, ye
 }

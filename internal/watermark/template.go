@@ -123,7 +123,7 @@ func (t Template) Validate() error {
 			continue
 		}
 		if st, err := os.Stat(f); err != nil {
-			return fmt.Errorf("%w: %v", ErrInvalid, err)
+			return fmt.Errorf("%w: %w", ErrInvalid, err)
 		} else if st.IsDir() {
 			return fmt.Errorf("%w: %s is a directory", ErrInvalid, f)
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -91,7 +92,7 @@ func TestMalformedInputLeavesServerUp(t *testing.T) {
 		buf := make([]byte, 4096)
 		for {
 			if _, err := c.Read(buf); err != nil {
-				if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
 					t.Errorf("server kept a connection open after %.20q", payload)
 				}
 				break

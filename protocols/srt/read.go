@@ -52,7 +52,7 @@ func egress(ctx context.Context, w io.Writer, st *stream.Stream, log *slog.Logge
 	// The reader is tied to ctx here rather than by NewReader: NewReader
 	// races with its own AfterFunc when ctx is already done (a client that
 	// hung up at once), see the report on internal/stream.
-	r := st.NewReader(context.Background(), stream.ReaderOptions{Protocol: "srt"})
+	r := st.NewReader(context.Background(), stream.ReaderOptions{Protocol: "srt"}) //nolint:contextcheck // see above
 	defer r.Close()
 	stop := context.AfterFunc(ctx, r.Close)
 	defer stop()

@@ -112,7 +112,7 @@ func (s *Server) startPlayer(ctx context.Context, rt route, req stream.Request, 
 	log := s.log.With("path", rt.path, "session", id, "kind", kindWHEP, "remote", req.RemoteAddr)
 	var release func()
 	if s.cfg.AudioToOpus != nil && needsOpus(st.Tracks()) {
-		d, rel, err := s.cfg.AudioToOpus(s.ctx, st)
+		d, rel, err := s.cfg.AudioToOpus(s.ctx, st) //nolint:contextcheck // the feed is shared by players and outlives this request
 		if err != nil {
 			log.Warn("whep: audio transcoding to Opus unavailable, sending video only", "error", err)
 		} else {
