@@ -182,7 +182,7 @@ func (s *Service) outputs(prefix string) http.Handler {
 				return
 			}
 		}
-		root, err := os.OpenRoot(filepath.Join(s.cfg.DataDir, "outputs"))
+		root, err := os.OpenRoot(s.cfg.Tasks.OutputDir)
 		if err != nil {
 			http.NotFound(w, r)
 			return

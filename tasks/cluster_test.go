@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"mps/internal/config"
 	"mps/internal/events"
 	"mps/internal/vod"
 )
@@ -49,7 +50,7 @@ func runChild(v string) {
 		os.Exit(2)
 	}
 	svc, err := New(Config{DataDir: c.DataDir, AckWait: c.AckWait, NodeID: "child",
-		Webhooks: []Webhook{{URL: c.Hook, Secret: c.Secret}}}, events.NewBus(), slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		Webhooks: []config.Webhook{{URL: c.Hook, Secret: c.Secret}}}, events.NewBus(), slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -130,7 +131,7 @@ func TestNodeKilledMidTaskIsRerunAndNotifiedOnce(t *testing.T) {
 	// A new node on the same store picks the task up after AckWait and runs
 	// it again from the start.
 	svc, err := New(Config{DataDir: data, AckWait: 2 * time.Second, NodeID: "successor",
-		Webhooks: []Webhook{{URL: hooks.srv.URL, Secret: "dur"}}}, events.NewBus(), testLogger(t))
+		Webhooks: []config.Webhook{{URL: hooks.srv.URL, Secret: "dur"}}}, events.NewBus(), testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,8 +172,8 @@ func TestTwoNodesShareOneQueue(t *testing.T) {
 	var mu sync.Mutex
 	runs := map[string]int{}
 	hook := func(id string) { mu.Lock(); runs[id]++; mu.Unlock() }
-	a, err := New(Config{DataDir: t.TempDir(), NodeID: "a", Concurrency: 2, NATS: NATSConfig{Listen: "127.0.0.1:0"},
-		InputRoots: []string{filepath.Dir(testFile("x"))}}, events.NewBus(), testLogger(t))
+	a, err := New(Config{DataDir: t.TempDir(), NodeID: "a", NATS: config.NATS{Listen: "127.0.0.1:0"},
+		Tasks: config.Tasks{Concurrency: 2, InputRoots: []string{filepath.Dir(testFile("x"))}}}, events.NewBus(), testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,8 +182,8 @@ func TestTwoNodesShareOneQueue(t *testing.T) {
 	if a.NATSURL() == "" {
 		t.Fatal("node a does not listen")
 	}
-	b, err := New(Config{DataDir: t.TempDir(), NodeID: "b", Concurrency: 2, NATS: NATSConfig{URL: a.NATSURL()},
-		InputRoots: []string{filepath.Dir(testFile("x"))}}, events.NewBus(), testLogger(t))
+	b, err := New(Config{DataDir: t.TempDir(), NodeID: "b", NATS: config.NATS{URL: a.NATSURL()},
+		Tasks: config.Tasks{Concurrency: 2, InputRoots: []string{filepath.Dir(testFile("x"))}}}, events.NewBus(), testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +199,7 @@ func TestTwoNodesShareOneQueue(t *testing.T) {
 		if i%2 == 1 {
 			node = b
 		}
-		task, _, err := node.Submit(context.Background(), Request{Input: testFile("h264_aac_1s_gop.mp4"), Operations: []OpRef{{Operation: op}}})
+		task, _, err := node.Submit(context.Background(), Request{Input: testFile("h264_aac_1s_gop.mp4"), Operations: []config.OpRef{{Operation: op}}})
 		if err != nil {
 			t.Fatal(err)
 		}

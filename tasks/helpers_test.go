@@ -39,8 +39,8 @@ func startService(t testing.TB, cfg Config) (*Service, *httptest.Server) {
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
 	}
-	if cfg.InputRoots == nil {
-		cfg.InputRoots = []string{filepath.Dir(testFile("x"))}
+	if cfg.Tasks.InputRoots == nil {
+		cfg.Tasks.InputRoots = []string{filepath.Dir(testFile("x"))}
 	}
 	svc, err := New(cfg, events.NewBus(), testLogger(t))
 	if err != nil {

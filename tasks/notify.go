@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"mps/internal/config"
 	"mps/internal/events"
 )
 
@@ -100,7 +101,7 @@ func wants(filter []string, typ string) bool {
 
 // targets are the endpoints a task event goes to.
 func (s *Service) targets(t *Task, typ string) []delivery {
-	if t.Notify.Mode == NotifyNone {
+	if t.Notify.Mode == config.NotifyNone {
 		return nil
 	}
 	var out []delivery
@@ -109,8 +110,8 @@ func (s *Service) targets(t *Task, typ string) []delivery {
 			out = append(out, delivery{url: h.URL, secret: h.Secret})
 		}
 	}
-	if t.Notify.URL != "" {
-		out = append(out, delivery{url: t.Notify.URL, secret: t.Notify.Secret})
+	for _, u := range t.Notify.Webhooks {
+		out = append(out, delivery{url: u, secret: t.Notify.Secret})
 	}
 	return out
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"mps/internal/config"
 	"mps/internal/events"
 	"mps/internal/vod"
 )
@@ -29,7 +30,7 @@ type Service struct {
 	roots []string // allowed input roots, resolved
 	env   *vod.Env
 
-	schemes map[string]*Scheme
+	schemes map[string]*config.Scheme
 
 	ns        *server.Server
 	nc        *nats.Conn
@@ -74,21 +75,25 @@ func New(cfg Config, bus *events.Bus, log *slog.Logger) (*Service, error) {
 	}
 	s := &Service{
 		cfg: cfg, bus: bus, log: log.With("component", "tasks", "node", node), node: node,
-		schemes: map[string]*Scheme{},
+		schemes: map[string]*config.Scheme{},
 		wake:    make(chan struct{}, 1),
 		hooks:   make(chan delivery, 256),
-		client:  &http.Client{Timeout: 15 * time.Second},
+		client:  cfg.HTTPClient,
 		running: map[string]context.CancelCauseFunc{},
+	}
+	if s.client == nil {
+		// Requests carry their own time-outs (webhook posts, downloads).
+		s.client = &http.Client{}
 	}
 	for i := range cfg.Schemes {
 		s.schemes[cfg.Schemes[i].Name] = &cfg.Schemes[i]
 	}
-	for _, d := range []string{"uploads", "downloads", "outputs"} {
-		if err := os.MkdirAll(filepath.Join(cfg.DataDir, d), 0o755); err != nil {
+	for _, d := range []string{filepath.Join(cfg.DataDir, "uploads"), filepath.Join(cfg.DataDir, "downloads"), cfg.Tasks.OutputDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("tasks: %w", err)
 		}
 	}
-	roots := append([]string{cfg.DataDir}, cfg.InputRoots...)
+	roots := append([]string{cfg.DataDir}, cfg.Tasks.InputRoots...)
 	if cfg.RecordingsDir != "" {
 		roots = append(roots, cfg.RecordingsDir)
 	}
@@ -165,7 +170,7 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.wg.Add(1)
 	go s.workLoop()
-	s.log.Info("task service started", "concurrency", s.cfg.Concurrency, "nats", s.natsDesc())
+	s.log.Info("task service started", "concurrency", s.cfg.Tasks.Concurrency, "nats", s.natsDesc())
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"mps/internal/config"
 	"mps/internal/vod"
 )
 
@@ -25,12 +26,12 @@ type Request struct {
 	Input string `json:"input"`
 	// Operations are inline operations or {"template": "name"}; or set
 	// Scheme to run a scheme's operations.
-	Operations []OpRef `json:"operations,omitempty"`
-	Scheme     string  `json:"scheme,omitempty"`
-	Output     Output  `json:"output,omitzero"`
+	Operations []config.OpRef      `json:"operations,omitempty"`
+	Scheme     string              `json:"scheme,omitempty"`
+	Output     config.SchemeOutput `json:"output,omitzero"`
 	// Priority > 0 runs before normal (0) tasks, < 0 after.
-	Priority int    `json:"priority,omitempty"`
-	Notify   Notify `json:"notify,omitzero"`
+	Priority int                 `json:"priority,omitempty"`
+	Notify   config.SchemeNotify `json:"notify,omitzero"`
 	// SessionID de-duplicates: a repeated submission with the same id
 	// returns the task the first one created.
 	SessionID string `json:"session_id,omitempty"`
@@ -73,7 +74,7 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 		if len(refs) == 0 {
 			refs = sc.Operations
 		}
-		if output == (Output{}) {
+		if output == (config.SchemeOutput{}) {
 			output = sc.Output
 			if output.Dir == "" && output.Prefix == "" {
 				output.Prefix = sc.Name
@@ -82,22 +83,25 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 		if t.Notify.Mode == "" {
 			t.Notify.Mode = sc.Notify.Mode
 		}
-		if t.Notify.URL == "" {
-			t.Notify.URL, t.Notify.Secret = sc.Notify.URL, sc.Notify.Secret
+		if len(t.Notify.Webhooks) == 0 {
+			t.Notify.Webhooks, t.Notify.Secret = sc.Notify.Webhooks, sc.Notify.Secret
 		}
 		if req.Priority == 0 {
 			t.Priority = sc.Priority
 		}
 	}
 	if t.Notify.Mode == "" {
-		t.Notify.Mode = NotifyFinish
+		t.Notify.Mode = config.NotifyFinish
 	}
 	if err := validNotify(t.Notify); err != nil {
 		return nil, false, badRequest("%v", err)
 	}
-	if t.Notify.URL != "" {
-		if u, err := url.Parse(t.Notify.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, false, badRequest("notify url must be http(s)")
+	if len(t.Notify.Webhooks) > 10 {
+		return nil, false, badRequest("too many notify webhooks (%d > 10)", len(t.Notify.Webhooks))
+	}
+	for _, w := range t.Notify.Webhooks {
+		if u, err := url.Parse(w); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, false, badRequest("notify webhook %q must be an http(s) URL", w)
 		}
 	}
 	if len(refs) == 0 {
@@ -161,7 +165,7 @@ func sessionHash(id string) string {
 }
 
 // resolveOp expands a template reference and validates the operation.
-func (s *Service) resolveOp(r OpRef) (vod.Operation, error) {
+func (s *Service) resolveOp(r config.OpRef) (vod.Operation, error) {
 	op := r.Operation
 	if r.Template != "" {
 		if op.Type != "" {
@@ -220,7 +224,7 @@ func namesOf(op vod.Operation) []nameRef {
 
 // outputDir validates the requested output and returns it relative to
 // DataDir/outputs, in slash form.
-func outputDir(o Output, id string) (string, error) {
+func outputDir(o config.SchemeOutput, id string) (string, error) {
 	check := func(what, p string) (string, error) {
 		if p == "" {
 			return "", nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"mps/internal/config"
 	"mps/internal/vod"
 )
 
@@ -40,13 +41,13 @@ type Task struct {
 	Operations []vod.Operation `json:"operations"`
 	// Output is the output directory relative to DataDir/outputs; results
 	// are served under /outputs/<Output>/.
-	Output   string    `json:"output"`
-	Priority int       `json:"priority,omitempty"`
-	Notify   Notify    `json:"notify,omitzero"`
-	Status   Status    `json:"status"`
-	Progress float64   `json:"progress"`
-	Ops      []OpState `json:"ops"`
-	Error    string    `json:"error,omitempty"`
+	Output   string              `json:"output"`
+	Priority int                 `json:"priority,omitempty"`
+	Notify   config.SchemeNotify `json:"notify,omitzero"`
+	Status   Status              `json:"status"`
+	Progress float64             `json:"progress"`
+	Ops      []OpState           `json:"ops"`
+	Error    string              `json:"error,omitempty"`
 	// Attempts counts starts; more than one means a node died mid-task.
 	Attempts int    `json:"attempts"`
 	Node     string `json:"node,omitempty"`

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"mps/internal/config"
 	"mps/internal/events"
 )
 
@@ -21,7 +22,7 @@ import (
 // the scheme once. Files already there at start are considered too: the
 // session id (scheme, path, size, mtime) makes a file that was already
 // processed — by this node or another watching the same folder — a no-op.
-func (s *Service) startWatch(sc Scheme) error {
+func (s *Service) startWatch(sc config.Scheme) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return fmt.Errorf("watch: %w", err)
@@ -67,7 +68,7 @@ func (s *Service) startWatch(sc Scheme) error {
 // folderWatch tracks files of one watched folder that are still settling.
 type folderWatch struct {
 	s  *Service
-	sc Scheme
+	sc config.Scheme
 	wg sync.WaitGroup
 
 	mu      sync.Mutex
@@ -171,8 +172,8 @@ func (s *Service) onRecording(ev events.Event) {
 		if r == nil {
 			continue
 		}
-		if r.PathPattern != "" {
-			if ok, _ := path.Match(r.PathPattern, ev.Path); !ok {
+		if r.Path != "" {
+			if ok, _ := path.Match(r.Path, ev.Path); !ok {
 				continue
 			}
 		}
@@ -188,20 +189,21 @@ func (s *Service) onRecording(ev events.Event) {
 
 // SchemeInfo is a scheme and whether it is enabled.
 type SchemeInfo struct {
-	Scheme
+	config.Scheme
 	Enabled bool `json:"enabled"`
 }
 
 func schemeKey(name string) string { return "scheme." + name }
 
-// schemeEnabled reads the cluster-wide switch (default: !Disabled).
-func (s *Service) schemeEnabled(ctx context.Context, sc *Scheme) bool {
+// schemeEnabled reads the cluster-wide switch (default: the scheme's
+// enabled setting).
+func (s *Service) schemeEnabled(ctx context.Context, sc *config.Scheme) bool {
 	if sc == nil {
 		return false
 	}
 	e, err := s.kv.Get(ctx, schemeKey(sc.Name))
 	if err != nil {
-		return !sc.Disabled
+		return sc.Enabled
 	}
 	return string(e.Value()) == "enabled"
 }

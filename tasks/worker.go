@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"mps/internal/config"
 	"mps/internal/events"
 	"mps/internal/vod"
 )
@@ -24,7 +25,7 @@ var (
 // free; a core-NATS subscription on the task subjects wakes it early.
 func (s *Service) workLoop() {
 	defer s.wg.Done()
-	slots := make(chan struct{}, s.cfg.Concurrency)
+	slots := make(chan struct{}, s.cfg.Tasks.Concurrency)
 	var running sync.WaitGroup
 	defer running.Wait()
 	for {
@@ -232,7 +233,7 @@ func (tr *taskRun) execute() {
 		return
 	}
 	defer cleanup()
-	outRoot := filepath.Join(s.cfg.DataDir, "outputs", filepath.FromSlash(t.Output))
+	outRoot := filepath.Join(s.cfg.Tasks.OutputDir, filepath.FromSlash(t.Output))
 	n := len(t.Operations)
 	for i, op := range t.Operations {
 		if tr.ctx.Err() != nil {
@@ -363,7 +364,7 @@ func (s *Service) taskEvent(t *Task, typ string, extra map[string]any) events.Ev
 func (s *Service) emit(t *Task, typ string, extra map[string]any, hook bool) {
 	ev := s.taskEvent(t, typ, extra)
 	s.publish(ev)
-	if hook && t.Notify.Mode == NotifyChange {
+	if hook && t.Notify.Mode == config.NotifyChange {
 		s.deliverLater(t, ev)
 	}
 }

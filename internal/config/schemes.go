@@ -7,11 +7,9 @@ import "mps/internal/vod"
 // vod.Operation values as they are (Config.Templates), so a template in the
 // file and an inline operation in a task request read the same.
 //
-// The scheme types mirror the task service's Scheme, Trigger, OpRef, Output
-// and Notify field for field but are this package's own: config must not
-// depend on the task service (which pulls in NATS), and the file speaks of
-// `enabled: true` where the service keeps `Disabled`. The server maps one
-// onto the other.
+// These types are the only definition of a scheme: the task service takes
+// them as they are (tasks imports config, never the reverse), so what the
+// file accepts is exactly what runs.
 
 // Scheme is a named VOD workflow: what fires it, the operations it runs on
 // each input, where the results go and how the outcome is reported.
