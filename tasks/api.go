@@ -16,7 +16,9 @@ import (
 // Handler serves the task API and the outputs. Mount it (or route these
 // prefixes to it) on the server's HTTP mux:
 //
-//	/api/v1/tasks, /api/v1/tasks/     POST, GET (list), GET/DELETE {id}
+//	/api/v1/tasks, /api/v1/tasks/     POST, GET (list: ?limit=&after=&status=&scheme=;
+//	                                  the answer's next_cursor is the next page's after),
+//	                                  GET/DELETE {id}
 //	/api/v1/uploads                   POST (raw body or multipart)
 //	/api/v1/schemes, /api/v1/schemes/ GET, GET {name}, POST {name}/enable|disable
 //	/api/v1/templates                 GET
@@ -89,7 +91,14 @@ func (s *Service) handleSubmit(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	o := ListOptions{Status: Status(strings.ToUpper(q.Get("status"))), Scheme: q.Get("scheme"), Cursor: q.Get("cursor")}
+	o := ListOptions{Status: Status(strings.ToUpper(q.Get("status"))), Scheme: q.Get("scheme"), Cursor: q.Get("after")}
+	if o.Cursor == "" {
+		o.Cursor = q.Get("cursor") // the earlier name of "after"
+	}
+	if o.Cursor != "" && !validID(o.Cursor) {
+		writeError(w, http.StatusBadRequest, "bad after: want a task id")
+		return
+	}
 	var err error
 	if v := q.Get("limit"); v != "" {
 		if o.Limit, err = strconv.Atoi(v); err != nil || o.Limit < 0 {

@@ -61,6 +61,9 @@ type Config struct {
 	// WebhookAttempts bounds deliveries per event (default 6, with
 	// exponential backoff from 500 ms).
 	WebhookAttempts int
+	// JanitorEvery is how often retention is enforced (default 10 min, or
+	// a tenth of the shortest keep_for when that is shorter; at least 1 s).
+	JanitorEvery time.Duration
 }
 
 // dataPath resolves p against DataDir unless it is absolute.
@@ -143,10 +146,35 @@ func (c *Config) fillDefaults() {
 	if c.WebhookAttempts <= 0 {
 		c.WebhookAttempts = 6
 	}
+	if c.JanitorEvery <= 0 {
+		c.JanitorEvery = 10 * time.Minute
+		for _, k := range c.keepFors() {
+			c.JanitorEvery = min(c.JanitorEvery, max(k/10, time.Second))
+		}
+	}
 	if c.NATS.StoreDir == "" {
 		c.NATS.StoreDir = "nats"
 	}
 	c.NATS.StoreDir = c.dataPath(c.NATS.StoreDir)
+}
+
+// keepFors lists the retention periods in use.
+func (c *Config) keepFors() []time.Duration {
+	var out []time.Duration
+	for _, k := range append([]config.Duration{c.Tasks.KeepFor}, schemeKeeps(c.Schemes)...) {
+		if k > 0 {
+			out = append(out, k.D())
+		}
+	}
+	return out
+}
+
+func schemeKeeps(schemes []config.Scheme) []config.Duration {
+	out := make([]config.Duration, 0, len(schemes))
+	for _, s := range schemes {
+		out = append(out, s.KeepFor)
+	}
+	return out
 }
 
 // checkScheme checks the parts of a scheme the service relies on.

@@ -187,3 +187,9 @@ func generate(t testing.TB, out string, args ...string) string {
 }
 
 func newHTTPTest(h http.Handler) *httptest.Server { return httptest.NewServer(h) }
+
+// decodeBody decodes a JSON answer and closes its body.
+func decodeBody(resp *http.Response, v any) error {
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(v)
+}

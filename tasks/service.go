@@ -47,6 +47,7 @@ type Service struct {
 	client *http.Client
 
 	lastID atomic.Int64
+	index  *taskIndex
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc
@@ -153,10 +154,16 @@ func (s *Service) Start(ctx context.Context) error {
 		return fmt.Errorf("tasks: subscribe: %w", err)
 	}
 	s.subs = append(s.subs, wake, cancelSub)
+	if err := s.startIndex(); err != nil {
+		s.Close()
+		return fmt.Errorf("tasks: %w", err)
+	}
 	for range 2 {
 		s.wg.Add(1)
 		go s.deliverLoop()
 	}
+	s.wg.Add(1)
+	go s.janitorLoop()
 	busSub := s.bus.Subscribe(256)
 	s.wg.Add(1)
 	go s.busLoop(busSub)

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"sort"
 	"strings"
 	"time"
 
@@ -89,6 +88,10 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 		if req.Priority == 0 {
 			t.Priority = sc.Priority
 		}
+		t.KeepFor = sc.KeepFor
+	}
+	if t.KeepFor == 0 {
+		t.KeepFor = s.cfg.Tasks.KeepFor
 	}
 	if t.Notify.Mode == "" {
 		t.Notify.Mode = config.NotifyFinish
@@ -151,6 +154,7 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 	if _, err := s.save(ctx, t, 0); err != nil {
 		return nil, false, fmt.Errorf("store task: %w", err)
 	}
+	s.index.add(t.ID)
 	if _, err := s.js.Publish(ctx, prioritySubject(t.Priority), []byte(t.ID), jetstream.WithMsgID(t.ID)); err != nil {
 		return nil, false, fmt.Errorf("queue task: %w", err)
 	}
@@ -301,52 +305,56 @@ type ListOptions struct {
 	Scheme string
 	// Limit caps the page (default 50, max 500).
 	Limit int
-	// Cursor continues after the last id of the previous page; Offset
-	// skips that many matches instead.
+	// Cursor (the API's "after") continues after the last id of the
+	// previous page; Offset skips that many matches instead.
 	Cursor string
 	Offset int
 }
 
 // List returns tasks newest first and the cursor of the next page ("" at
-// the end).
+// the end). It walks the node's index of task ids from the cursor and
+// loads only as many tasks as the page (and its filters) needs.
 func (s *Service) List(ctx context.Context, o ListOptions) ([]Task, string, error) {
 	if o.Limit <= 0 {
 		o.Limit = 50
 	}
 	o.Limit = min(o.Limit, 500)
-	lister, err := s.kv.ListKeysFiltered(ctx, "task.*")
-	if err != nil {
+	if s.index == nil {
+		return nil, "", fmt.Errorf("tasks: service not started")
+	}
+	if err := s.index.wait(ctx); err != nil {
 		return nil, "", fmt.Errorf("list tasks: %w", err)
 	}
-	var ids []string
-	for k := range lister.Keys() {
-		ids = append(ids, strings.TrimPrefix(k, "task."))
-	}
-	_ = lister.Stop()
-	sort.Sort(sort.Reverse(sort.StringSlice(ids)))
 	var out []Task
 	skipped := 0
-	for _, id := range ids {
-		if o.Cursor != "" && id >= o.Cursor {
-			continue
+	cursor := o.Cursor
+	for {
+		ids := s.index.before(cursor, o.Limit+1)
+		if len(ids) == 0 {
+			return out, "", nil
 		}
-		t, _, err := s.load(ctx, id)
-		if err != nil {
-			continue
+		for _, id := range ids {
+			cursor = id
+			t, _, err := s.load(ctx, id)
+			if errors.Is(err, ErrNotFound) {
+				continue // deleted since the index saw it
+			}
+			if err != nil {
+				return nil, "", fmt.Errorf("list tasks: %w", err)
+			}
+			if (o.Status != "" && t.Status != o.Status) || (o.Scheme != "" && t.Scheme != o.Scheme) {
+				continue
+			}
+			if skipped < o.Offset {
+				skipped++
+				continue
+			}
+			if len(out) == o.Limit {
+				return out, out[len(out)-1].ID, nil
+			}
+			out = append(out, t.public())
 		}
-		if (o.Status != "" && t.Status != o.Status) || (o.Scheme != "" && t.Scheme != o.Scheme) {
-			continue
-		}
-		if skipped < o.Offset {
-			skipped++
-			continue
-		}
-		if len(out) == o.Limit {
-			return out, out[len(out)-1].ID, nil
-		}
-		out = append(out, t.public())
 	}
-	return out, "", nil
 }
 
 // marshal is json.Marshal for API bodies.

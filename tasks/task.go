@@ -51,6 +51,9 @@ type Task struct {
 	// Attempts counts starts; more than one means a node died mid-task.
 	Attempts int    `json:"attempts"`
 	Node     string `json:"node,omitempty"`
+	// KeepFor is how long the record and outputs stay after the task
+	// ends (the scheme's keep_for or tasks.keep_for; 0: for ever).
+	KeepFor config.Duration `json:"keep_for,omitempty"`
 	// Notified records that the end-of-task webhooks went out.
 	Notified bool      `json:"notified,omitempty"`
 	Created  time.Time `json:"created"`

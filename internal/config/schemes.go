@@ -32,6 +32,9 @@ type Scheme struct {
 	Output SchemeOutput `yaml:"output" json:"output"`
 	// Notify says which task webhooks are sent.
 	Notify SchemeNotify `yaml:"notify" json:"notify"`
+	// KeepFor overrides tasks.keep_for for this scheme's tasks; 0 (or
+	// absent) takes tasks.keep_for.
+	KeepFor Duration `yaml:"keep_for" json:"keep_for,omitempty"`
 }
 
 // setDefaults gives a scheme decoded from the file its defaults.
