@@ -55,8 +55,8 @@ type Config struct {
 	// MaxAttempts bounds how often a task is started (default 3): a task
 	// that keeps killing its node is failed instead of looping.
 	MaxAttempts int
-	// WatchSettle is how long a watched file must keep its size before it
-	// counts as arrived (default 1 s).
+	// WatchSettle is the settle time of watch triggers that set none
+	// (default 2 s).
 	WatchSettle time.Duration
 	// WebhookAttempts bounds deliveries per event (default 6, with
 	// exponential backoff from 500 ms).
@@ -141,7 +141,7 @@ func (c *Config) fillDefaults() {
 		c.MaxAttempts = 3
 	}
 	if c.WatchSettle <= 0 {
-		c.WatchSettle = time.Second
+		c.WatchSettle = defaultSettle
 	}
 	if c.WebhookAttempts <= 0 {
 		c.WebhookAttempts = 6

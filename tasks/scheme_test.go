@@ -41,12 +41,11 @@ func TestWatchFolderFiresOnceWithSignedWebhook(t *testing.T) {
 	data := t.TempDir()
 	watch := filepath.Join(data, "drop")
 	svc, ts := startService(t, Config{
-		DataDir:     data,
-		WatchSettle: 700 * time.Millisecond,
-		Webhooks:    []config.Webhook{{URL: hooks.srv.URL, Secret: "watch-secret"}},
+		DataDir:  data,
+		Webhooks: []config.Webhook{{URL: hooks.srv.URL, Secret: "watch-secret"}},
 		Schemes: []config.Scheme{{Enabled: true,
 			Name:    "ingest",
-			Trigger: config.SchemeTrigger{Watch: &config.WatchTrigger{Dir: watch, Glob: "*.mp4"}},
+			Trigger: config.SchemeTrigger{Watch: &config.WatchTrigger{Dir: watch, Glob: "*.mp4", Settle: config.Duration(700 * time.Millisecond)}},
 			Operations: []config.OpRef{
 				{Operation: vod.Operation{Type: vod.TypeSnapshot, Snapshot: &vod.SnapshotSpec{Times: []vod.Offset{"2s"}}}},
 				{Operation: vod.Operation{Type: vod.TypeSprite, Sprite: &vod.SpriteSpec{Every: "1s", Rows: 2, Columns: 3}}},

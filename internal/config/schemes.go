@@ -49,7 +49,9 @@ type SchemeTrigger struct {
 }
 
 // WatchTrigger fires a scheme on each new file in Dir whose name matches
-// Glob, once the file has stopped growing.
+// Glob, once it has arrived: closed by its writer (on Linux) or renamed
+// into the folder, and unchanged for Settle. Temporary names (.part, .tmp,
+// a ~ suffix, dot files) are ignored.
 type WatchTrigger struct {
 	// Dir is the watched directory; a relative path is under
 	// storage.data_dir (see Config.DataPath).
@@ -57,6 +59,10 @@ type WatchTrigger struct {
 	// Glob is a path.Match pattern on the file name ("*.mp4"); empty
 	// matches every file.
 	Glob string `yaml:"glob" json:"glob,omitempty"`
+	// Settle is how long an arrived file must stay unchanged before it
+	// fires (default 2s); where close events are not available it is the
+	// quiet time that counts as the end of a copy.
+	Settle Duration `yaml:"settle" json:"settle,omitempty"`
 }
 
 // RecordingTrigger fires a scheme on each finished recording segment of
