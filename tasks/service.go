@@ -43,11 +43,13 @@ type Service struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	wake   chan struct{}
-	hooks  chan delivery
 	client *http.Client
 
 	lastID atomic.Int64
 	index  *taskIndex
+
+	hookMu     sync.Mutex
+	hookQueues map[string]*hookQueue
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc
@@ -76,11 +78,11 @@ func New(cfg Config, bus *events.Bus, log *slog.Logger) (*Service, error) {
 	}
 	s := &Service{
 		cfg: cfg, bus: bus, log: log.With("component", "tasks", "node", node), node: node,
-		schemes: map[string]*config.Scheme{},
-		wake:    make(chan struct{}, 1),
-		hooks:   make(chan delivery, 256),
-		client:  cfg.HTTPClient,
-		running: map[string]context.CancelCauseFunc{},
+		schemes:    map[string]*config.Scheme{},
+		wake:       make(chan struct{}, 1),
+		hookQueues: map[string]*hookQueue{},
+		client:     cfg.HTTPClient,
+		running:    map[string]context.CancelCauseFunc{},
 	}
 	if s.client == nil {
 		// Requests carry their own time-outs (webhook posts, downloads).
@@ -157,10 +159,6 @@ func (s *Service) Start(ctx context.Context) error {
 	if err := s.startIndex(); err != nil {
 		s.Close()
 		return fmt.Errorf("tasks: %w", err)
-	}
-	for range 2 {
-		s.wg.Add(1)
-		go s.deliverLoop()
 	}
 	s.wg.Add(1)
 	go s.janitorLoop()

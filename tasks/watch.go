@@ -214,7 +214,7 @@ func (s *Service) onRecording(ev events.Event) {
 		}
 		_, _, err := s.Submit(s.ctx, Request{Input: file, Scheme: sc.Name, SessionID: "record:" + sc.Name + ":" + file})
 		if err != nil && s.ctx.Err() == nil {
-			s.log.Warn("recording scheme submit", "scheme", sc.Name, "file", file, "err", err)
+			s.log.Warn("recording scheme submit", "scheme", sc.Name, "file", file, "error", err)
 		}
 	}
 }

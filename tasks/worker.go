@@ -66,7 +66,7 @@ func (s *Service) fetch() jetstream.Msg {
 		batch, err := c.FetchNoWait(1)
 		if err != nil {
 			if s.ctx.Err() == nil {
-				s.log.Warn("fetch tasks", "err", err)
+				s.log.Warn("fetch tasks", "error", err)
 			}
 			continue
 		}
@@ -103,7 +103,7 @@ func (s *Service) handle(msg jetstream.Msg) {
 		return
 	}
 	if err != nil {
-		s.log.Warn("load task", "task", id, "err", err)
+		s.log.Warn("load task", "task", id, "error", err)
 		_ = msg.NakWithDelay(time.Second)
 		return
 	}
@@ -119,7 +119,7 @@ func (s *Service) handle(msg jetstream.Msg) {
 		s.notifyEnd(t)
 	}
 	if err := msg.Ack(); err != nil && ctx.Err() == nil {
-		s.log.Warn("ack task", "task", id, "err", err)
+		s.log.Warn("ack task", "task", id, "error", err)
 	}
 }
 
@@ -160,7 +160,7 @@ func (s *Service) run(id string) *Task {
 		if s.ctx.Err() != nil {
 			return nil
 		}
-		s.log.Error("claim task", "task", id, "err", err)
+		s.log.Error("claim task", "task", id, "error", err)
 		return &Task{ID: id, Status: StatusFail, Notified: true}
 	}
 	if t.Status.Terminal() {
@@ -209,7 +209,7 @@ func (tr *taskRun) write() {
 			return
 		}
 		if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) && !errors.Is(err, jetstream.ErrKeyExists) {
-			tr.s.log.Warn("save task", "task", tr.t.ID, "err", err)
+			tr.s.log.Warn("save task", "task", tr.t.ID, "error", err)
 			return
 		}
 		cur, rev, err := tr.s.load(tr.s.ctx, tr.t.ID)
@@ -336,7 +336,7 @@ func (s *Service) notifyEnd(t *Task) {
 		cur.Notified = true
 		return true
 	}); err != nil {
-		s.log.Warn("record notified", "task", t.ID, "err", err)
+		s.log.Warn("record notified", "task", t.ID, "error", err)
 	}
 }
 
