@@ -18,6 +18,7 @@ import (
 
 	"mps/internal/config"
 	"mps/internal/events"
+	"mps/internal/testutil"
 	"mps/internal/vod"
 )
 
@@ -31,6 +32,11 @@ type childConfig struct {
 	Secret   string
 	AddrFile string
 	AckWait  time.Duration
+	// NATSURL joins another node's NATS instead of embedding one; Roots
+	// are extra input roots; LeaseTTL is the task lease.
+	NATSURL  string
+	Roots    []string
+	LeaseTTL time.Duration
 }
 
 func TestMain(m *testing.M) {
@@ -49,8 +55,12 @@ func runChild(v string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	svc, err := New(Config{DataDir: c.DataDir, AckWait: c.AckWait, NodeID: "child",
-		Webhooks: []config.Webhook{{URL: c.Hook, Secret: c.Secret}}}, events.NewBus(), slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	cfg := Config{DataDir: c.DataDir, AckWait: c.AckWait, NodeID: "child", LeaseTTL: c.LeaseTTL,
+		NATS: config.NATS{URL: c.NATSURL}, Tasks: config.Tasks{InputRoots: c.Roots}}
+	if c.Hook != "" {
+		cfg.Webhooks = []config.Webhook{{URL: c.Hook, Secret: c.Secret}}
+	}
+	svc, err := New(cfg, events.NewBus(), slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -83,27 +93,9 @@ func TestNodeKilledMidTaskIsRerunAndNotifiedOnce(t *testing.T) {
 		"-c:v", "libx264", "-preset", "ultrafast", "-g", "50", "-c:a", "aac", "-shortest")
 
 	cc := childConfig{DataDir: data, Hook: hooks.srv.URL, Secret: "dur", AddrFile: filepath.Join(t.TempDir(), "addr"), AckWait: 2 * time.Second}
-	env, _ := json.Marshal(cc)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	child := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), childEnv+"="+string(env))
-	child.Stderr = os.Stderr
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = child.Process.Kill() }()
-	var addr []byte
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		var err error
-		if addr, err = os.ReadFile(cc.AddrFile); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("child node did not come up")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	child, addr := startChild(t, ctx, cc)
 	api := "http://" + string(addr)
 	// 20 s of input read at 4x real time: about 5 s of work.
 	var task Task
@@ -224,4 +216,25 @@ func TestTwoNodesShareOneQueue(t *testing.T) {
 		t.Errorf("runs %v, by node %v: want 6 tasks shared by both nodes", runs, byNode)
 	}
 	t.Logf("tasks per node: %s", strconv.Quote(fmt.Sprint(byNode)))
+}
+
+// startChild starts a node in a child process and returns it with the
+// address of its API.
+func startChild(t *testing.T, ctx context.Context, cc childConfig) (*exec.Cmd, []byte) {
+	t.Helper()
+	env, _ := json.Marshal(cc)
+	child := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), childEnv+"="+string(env))
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
+	var addr []byte
+	testutil.WaitFor(t, 20*time.Second, "child node up", func() bool {
+		var err error
+		addr, err = os.ReadFile(cc.AddrFile)
+		return err == nil
+	})
+	return child, addr
 }

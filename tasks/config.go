@@ -61,6 +61,10 @@ type Config struct {
 	// WebhookAttempts bounds deliveries per event (default 6, with
 	// exponential backoff from 500 ms).
 	WebhookAttempts int
+	// LeaseTTL is how long a running task's lease lasts without renewal
+	// (default 6 s, renewed every LeaseTTL/3); a task whose lease lapsed
+	// shows as ORPHANED.
+	LeaseTTL time.Duration
 	// JanitorEvery is how often retention is enforced (default 10 min, or
 	// a tenth of the shortest keep_for when that is shorter; at least 1 s).
 	JanitorEvery time.Duration
@@ -145,6 +149,9 @@ func (c *Config) fillDefaults() {
 	}
 	if c.WebhookAttempts <= 0 {
 		c.WebhookAttempts = 6
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = 6 * time.Second
 	}
 	if c.JanitorEvery <= 0 {
 		c.JanitorEvery = 10 * time.Minute

@@ -267,10 +267,13 @@ func outputDir(o config.SchemeOutput, id string) (string, error) {
 	return path.Join(prefix, id), nil
 }
 
-// Get returns a task.
+// Get returns a task as readers see it (see [StatusOrphaned]).
 func (s *Service) Get(ctx context.Context, id string) (*Task, error) {
 	t, _, err := s.load(ctx, id)
-	return t, err
+	if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, t)
 }
 
 // ErrFinished refuses to cancel a task that has ended (HTTP 409).
@@ -338,6 +341,9 @@ func (s *Service) List(ctx context.Context, o ListOptions) ([]Task, string, erro
 			t, _, err := s.load(ctx, id)
 			if errors.Is(err, ErrNotFound) {
 				continue // deleted since the index saw it
+			}
+			if err == nil {
+				t, err = s.view(ctx, t)
 			}
 			if err != nil {
 				return nil, "", fmt.Errorf("list tasks: %w", err)

@@ -51,6 +51,9 @@ type Task struct {
 	// Attempts counts starts; more than one means a node died mid-task.
 	Attempts int    `json:"attempts"`
 	Node     string `json:"node,omitempty"`
+	// LeaseUntil is when the running node's lease runs out unless renewed
+	// (shown with PROCESSING and ORPHANED, never stored).
+	LeaseUntil time.Time `json:"lease_until,omitzero"`
 	// KeepFor is how long the record and outputs stay after the task
 	// ends (the scheme's keep_for or tasks.keep_for; 0: for ever).
 	KeepFor config.Duration `json:"keep_for,omitempty"`

@@ -138,6 +138,8 @@ func (s *Service) run(id string) *Task {
 		s.mu.Unlock()
 	}()
 
+	stopLease := s.holdLease(id)
+	defer stopLease()
 	gaveUp := false
 	t, rev, err := s.mutate(s.ctx, id, func(t *Task) bool {
 		if t.Status.Terminal() {
