@@ -241,7 +241,7 @@ func measureLoudness(ctx context.Context, input string, start, end float64, pre 
 	args = append(args, "-af", strings.Join(chain, ","), "-f", "null", "-")
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
+	cmd := exec.CommandContext(ctx, "ffmpeg", guardInputs(args)...)
 	detach(cmd)
 	cmd.WaitDelay = 2 * time.Second
 	var stderr bytes.Buffer
