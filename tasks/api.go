@@ -19,6 +19,7 @@ import (
 //	/api/v1/tasks, /api/v1/tasks/     POST, GET (list: ?limit=&after=&status=&scheme=;
 //	                                  the answer's next_cursor is the next page's after),
 //	                                  GET/DELETE {id}
+//	/api/v1/tasks/health              GET: the task store's state (200 ok, 503 degraded)
 //	/api/v1/uploads                   POST (raw body or multipart)
 //	/api/v1/schemes, /api/v1/schemes/ GET, GET {name}, POST {name}/enable|disable
 //	/api/v1/templates                 GET
@@ -27,6 +28,7 @@ func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v1/tasks", s.handleSubmit)
 	mux.HandleFunc("GET /api/v1/tasks", s.handleList)
+	mux.HandleFunc("GET /api/v1/tasks/health", s.handleHealth)
 	mux.HandleFunc("GET /api/v1/tasks/{id}", s.handleGet)
 	mux.HandleFunc("DELETE /api/v1/tasks/{id}", s.handleCancel)
 	mux.HandleFunc("POST /api/v1/uploads", s.handleUpload)
@@ -46,6 +48,9 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {
+	if code == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
 	writeJSON(w, code, map[string]string{"error": msg})
 }
 
@@ -61,6 +66,8 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, ErrTooLarge):
 		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrStoreUnavailable):
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -121,6 +128,15 @@ func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
 		tasks = []Task{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"tasks": tasks, "next_cursor": next})
+}
+
+func (s *Service) handleHealth(w http.ResponseWriter, r *http.Request) {
+	h := s.Health()
+	code := http.StatusOK
+	if h.Status != "ok" {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, h)
 }
 
 func (s *Service) handleGet(w http.ResponseWriter, r *http.Request) {

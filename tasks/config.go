@@ -65,6 +65,11 @@ type Config struct {
 	// (default 6 s, renewed every LeaseTTL/3); a task whose lease lapsed
 	// shows as ORPHANED.
 	LeaseTTL time.Duration
+	// HealthEvery is how often the store monitor pings the task store
+	// (default 2 s); StoreTimeout bounds one store call of an API request
+	// (default 5 s).
+	HealthEvery  time.Duration
+	StoreTimeout time.Duration
 	// JanitorEvery is how often retention is enforced (default 10 min, or
 	// a tenth of the shortest keep_for when that is shorter; at least 1 s).
 	JanitorEvery time.Duration
@@ -149,6 +154,12 @@ func (c *Config) fillDefaults() {
 	}
 	if c.WebhookAttempts <= 0 {
 		c.WebhookAttempts = 6
+	}
+	if c.HealthEvery <= 0 {
+		c.HealthEvery = 2 * time.Second
+	}
+	if c.StoreTimeout <= 0 {
+		c.StoreTimeout = 5 * time.Second
 	}
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = 6 * time.Second

@@ -108,11 +108,23 @@ func (s *Service) watchIndex(ctx context.Context, w jetstream.KeyWatcher) {
 // startIndex starts the watch that builds and maintains the index.
 func (s *Service) startIndex() error {
 	s.index = newTaskIndex()
-	w, err := s.kv.Watch(s.ctx, "task.*", jetstream.MetaOnly())
+	return s.startIndexWatch()
+}
+
+// startIndexWatch (re)starts the watch feeding the index, stopping the
+// previous one. Only Start and the store monitor call it.
+func (s *Service) startIndexWatch() error {
+	ctx, cancel := context.WithCancel(s.ctx)
+	w, err := s.kv.Watch(ctx, "task.*", jetstream.MetaOnly())
 	if err != nil {
+		cancel()
 		return fmt.Errorf("watch task keys: %w", err)
 	}
+	if s.stopIndex != nil {
+		s.stopIndex()
+	}
+	s.stopIndex = cancel
 	s.wg.Add(1)
-	go s.watchIndex(s.ctx, w)
+	go s.watchIndex(ctx, w)
 	return nil
 }

@@ -32,7 +32,9 @@ type Service struct {
 
 	schemes map[string]*config.Scheme
 
-	ns        *server.Server
+	nsMu      sync.Mutex
+	ns        *server.Server // the embedded server, restarted by storeLoop
+	natsPort  int            // the embedded server's port, kept across restarts
 	nc        *nats.Conn
 	js        jetstream.JetStream
 	kv        jetstream.KeyValue
@@ -45,8 +47,13 @@ type Service struct {
 	wake   chan struct{}
 	client *http.Client
 
-	lastID atomic.Int64
-	index  *taskIndex
+	lastID    atomic.Int64
+	index     *taskIndex
+	stopIndex context.CancelFunc // stops the index watch
+
+	storeCheck chan struct{} // wakes the store monitor
+	healthMu   sync.Mutex
+	health     Health
 
 	hookMu     sync.Mutex
 	hookQueues map[string]*hookQueue
@@ -81,6 +88,8 @@ func New(cfg Config, bus *events.Bus, log *slog.Logger) (*Service, error) {
 		schemes:    map[string]*config.Scheme{},
 		wake:       make(chan struct{}, 1),
 		hookQueues: map[string]*hookQueue{},
+		storeCheck: make(chan struct{}, 1),
+		health:     Health{Status: "ok", Since: time.Now().UTC()},
 		client:     cfg.HTTPClient,
 		running:    map[string]context.CancelCauseFunc{},
 	}
@@ -162,6 +171,8 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.wg.Add(1)
 	go s.janitorLoop()
+	s.wg.Add(1)
+	go s.storeLoop()
 	busSub := s.bus.Subscribe(256)
 	s.wg.Add(1)
 	go s.busLoop(busSub)
@@ -207,9 +218,9 @@ func (s *Service) Close() {
 	if s.nc != nil {
 		s.nc.Close()
 	}
-	if s.ns != nil {
-		s.ns.Shutdown()
-		s.ns.WaitForShutdown()
+	if ns := s.embeddedServer(); ns != nil {
+		ns.Shutdown()
+		ns.WaitForShutdown()
 	}
 }
 

@@ -54,6 +54,8 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 	if s.kv == nil {
 		return nil, false, fmt.Errorf("tasks: service not started")
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
+	defer cancel()
 	t := &Task{ID: s.newID(), SessionID: req.SessionID, Input: strings.TrimSpace(req.Input), Priority: req.Priority,
 		Notify: req.Notify, Status: StatusWaiting, Created: time.Now().UTC()}
 	if len(req.SessionID) > 256 {
@@ -134,11 +136,11 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 		key := "session." + sessionHash(req.SessionID)
 		if _, err := s.kv.Create(ctx, key, []byte(t.ID)); err != nil {
 			if !errors.Is(err, jetstream.ErrKeyExists) {
-				return nil, false, fmt.Errorf("session: %w", err)
+				return nil, false, fmt.Errorf("session: %w", s.storeErr(err))
 			}
 			e, err := s.kv.Get(ctx, key)
 			if err != nil {
-				return nil, false, fmt.Errorf("session: %w", err)
+				return nil, false, fmt.Errorf("session: %w", s.storeErr(err))
 			}
 			// The first submitter may still be writing the task.
 			for range 50 {
@@ -152,11 +154,11 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 		}
 	}
 	if _, err := s.save(ctx, t, 0); err != nil {
-		return nil, false, fmt.Errorf("store task: %w", err)
+		return nil, false, fmt.Errorf("store task: %w", s.storeErr(err))
 	}
 	s.index.add(t.ID)
 	if _, err := s.js.Publish(ctx, prioritySubject(t.Priority), []byte(t.ID), jetstream.WithMsgID(t.ID)); err != nil {
-		return nil, false, fmt.Errorf("queue task: %w", err)
+		return nil, false, fmt.Errorf("queue task: %w", s.storeErr(err))
 	}
 	s.log.Info("task queued", "task", t.ID, "scheme", t.Scheme, "input", t.Input, "ops", len(t.Operations))
 	s.emit(t, "task.created", nil, true)
@@ -269,11 +271,16 @@ func outputDir(o config.SchemeOutput, id string) (string, error) {
 
 // Get returns a task as readers see it (see [StatusOrphaned]).
 func (s *Service) Get(ctx context.Context, id string) (*Task, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
+	defer cancel()
 	t, _, err := s.load(ctx, id)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		t, err = s.view(ctx, t)
 	}
-	return s.view(ctx, t)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, s.storeErr(err)
+	}
+	return t, err
 }
 
 // ErrFinished refuses to cancel a task that has ended (HTTP 409).
@@ -346,7 +353,7 @@ func (s *Service) List(ctx context.Context, o ListOptions) ([]Task, string, erro
 				t, err = s.view(ctx, t)
 			}
 			if err != nil {
-				return nil, "", fmt.Errorf("list tasks: %w", err)
+				return nil, "", fmt.Errorf("list tasks: %w", s.storeErr(err))
 			}
 			if (o.Status != "" && t.Status != o.Status) || (o.Scheme != "" && t.Scheme != o.Scheme) {
 				continue
