@@ -10,14 +10,18 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 )
 
-// The task store heals itself. A monitor pings the store every
-// HealthEvery; while it fails the service reports itself degraded
+// The task store heals itself. A monitor writes a health key to the store
+// every HealthEvery (a write, because NATS's file store keeps a failed
+// write's error — say, files exhausted while opening a block — and refuses
+// every later write while reads still work); while it fails the service reports itself degraded
 // (Health, GET /api/v1/tasks/health), store calls fail fast with
 // ErrStoreUnavailable (HTTP 503) instead of hanging, and the monitor
 // repairs what it owns, backing off from HealthEvery to 30 s: it restarts
 // the embedded server if it stopped, turns its JetStream back on if the
-// server switched it off (as it does after storage errors), re-creates the
-// stream, consumers and bucket, and restarts the task index watch. The
+// server switched it off (as it does after some storage errors), restarts
+// it when writes keep failing on a running server (which reloads its
+// stores and clears a kept write error), re-creates the stream, consumers
+// and bucket, and restarts the task index watch. The
 // client connection reconnects by itself (to the restarted embedded server
 // or to the external ones).
 
@@ -91,6 +95,7 @@ func isConnErr(err error) bool {
 func (s *Service) storeLoop() {
 	defer s.wg.Done()
 	wait := s.cfg.HealthEvery
+	failures := 0
 	for {
 		select {
 		case <-s.ctx.Done():
@@ -103,9 +108,10 @@ func (s *Service) storeLoop() {
 			if s.Health().Status != "ok" {
 				s.recovered()
 			}
-			wait = s.cfg.HealthEvery
+			wait, failures = s.cfg.HealthEvery, 0
 			continue
 		}
+		failures++
 		if s.ctx.Err() != nil {
 			return
 		}
@@ -113,29 +119,31 @@ func (s *Service) storeLoop() {
 			s.log.Error("task store failing; recovering", "error", err)
 		}
 		s.setHealth(err)
-		if rerr := s.repairStore(); rerr != nil {
+		if rerr := s.repairStore(failures); rerr != nil {
 			s.log.Warn("task store repair", "error", rerr)
 		}
 		wait = min(max(wait*2, s.cfg.HealthEvery), 30*time.Second)
 	}
 }
 
-// pingStore asks the store for the bucket's state.
+// pingStore writes this node's health key.
 func (s *Service) pingStore() error {
 	ctx, cancel := context.WithTimeout(s.ctx, max(s.cfg.HealthEvery, time.Second))
 	defer cancel()
-	_, err := s.kv.Status(ctx)
+	_, err := s.kv.Put(ctx, "health."+sanitize(s.node), []byte(time.Now().UTC().Format(time.RFC3339Nano)))
 	return err
 }
 
 // repairStore restarts or re-enables the embedded server as needed, then
-// makes sure the stream, consumers and bucket exist.
-func (s *Service) repairStore() error {
+// makes sure the stream, consumers and bucket exist. failures counts the
+// failed checks in a row.
+func (s *Service) repairStore(failures int) error {
 	if ns := s.embeddedServer(); ns != nil {
 		switch {
-		case !ns.Running():
-			s.log.Warn("embedded nats stopped; restarting it")
+		case !ns.Running() || failures >= 3:
+			s.log.Warn("embedded nats stopped or failing; restarting it", "failures", failures)
 			ns.Shutdown()
+			ns.WaitForShutdown()
 			if err := s.startEmbedded(); err != nil {
 				return err
 			}
