@@ -74,3 +74,41 @@ func BenchmarkSnapshotTasks(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(t0).Minutes(), "tasks/min")
 }
+
+// BenchmarkListFirstPage lists the newest 50 of 5,000 stored tasks through
+// the id index; "scan-all-keys" is the listing's former first step alone
+// (enumerating every task key), for comparison.
+func BenchmarkListFirstPage(b *testing.B) {
+	svc, _ := startService(b, Config{})
+	ctx := context.Background()
+	for range 5000 {
+		t := &Task{ID: svc.newID(), Input: "/x.mp4", Status: StatusFinish, Created: time.Now().UTC()}
+		if _, err := svc.save(ctx, t, 0); err != nil {
+			b.Fatal(err)
+		}
+		svc.index.add(t.ID)
+	}
+	b.Run("index", func(b *testing.B) {
+		for range b.N {
+			page, next, err := svc.List(ctx, ListOptions{Limit: 50})
+			if err != nil || len(page) != 50 || next == "" {
+				b.Fatal(err, len(page))
+			}
+		}
+	})
+	b.Run("scan-all-keys", func(b *testing.B) {
+		for range b.N {
+			lister, err := svc.kv.ListKeysFiltered(ctx, "task.*")
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			for range lister.Keys() {
+				n++
+			}
+			if n < 5000 {
+				b.Fatal(n)
+			}
+		}
+	})
+}
