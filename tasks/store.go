@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // The task store heals itself. A monitor writes a health key to the store
@@ -81,10 +83,19 @@ func (s *Service) storeErr(err error) error {
 	return err
 }
 
+// isConnErr reports whether err says the store could not be reached or
+// did not answer (as opposed to a refusal such as a revision mismatch).
 func isConnErr(err error) bool {
-	msg := err.Error()
-	for _, s := range []string{"no responders", "connection closed", "not connected", "timeout", "jetstream not enabled"} {
-		if containsFold(msg, s) {
+	for _, target := range []error{nats.ErrNoResponders, nats.ErrConnectionClosed, nats.ErrTimeout,
+		nats.ErrDisconnected, nats.ErrConnectionReconnecting, jetstream.ErrNoStreamResponse,
+		jetstream.ErrJetStreamNotEnabled, jetstream.ErrJetStreamNotEnabledForAccount} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	msg := strings.ToLower(err.Error())
+	for _, s := range []string{"no responders", "no response", "connection closed", "not connected", "timeout", "jetstream not enabled"} {
+		if strings.Contains(msg, s) {
 			return true
 		}
 	}
@@ -168,8 +179,4 @@ func (s *Service) recovered() {
 	}
 	s.setHealth(nil)
 	s.log.Info("task store recovered", "recoveries", s.Health().Recoveries)
-}
-
-func containsFold(s, sub string) bool {
-	return strings.Contains(strings.ToLower(s), sub)
 }

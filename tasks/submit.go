@@ -158,11 +158,28 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 	}
 	s.index.add(t.ID)
 	if _, err := s.js.Publish(ctx, prioritySubject(t.Priority), []byte(t.ID), jetstream.WithMsgID(t.ID)); err != nil {
+		s.unstore(t)
 		return nil, false, fmt.Errorf("queue task: %w", s.storeErr(err))
 	}
 	s.log.Info("task queued", "task", t.ID, "scheme", t.Scheme, "input", t.Input, "ops", len(t.Operations))
 	s.emit(t, "task.created", nil, true)
 	return t, true, nil
+}
+
+// unstore removes a task record that could not be queued (best effort:
+// the store may be failing), so a refused submission leaves no task
+// waiting for ever and the client can submit again.
+func (s *Service) unstore(t *Task) {
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.StoreTimeout)
+	defer cancel()
+	if err := s.kv.Purge(ctx, taskKey(t.ID)); err != nil {
+		s.log.Warn("remove unqueued task", "task", t.ID, "error", err)
+		return
+	}
+	s.index.remove(t.ID)
+	if t.SessionID != "" {
+		_ = s.kv.Purge(ctx, "session."+sessionHash(t.SessionID))
+	}
 }
 
 func sessionHash(id string) string {
