@@ -38,7 +38,7 @@ func TestWebhookOrderPerTask(t *testing.T) {
 	probe := config.OpRef{Operation: vod.Operation{Type: vod.TypeProbe}}
 	task, _, err := svc.Submit(context.Background(), Request{Input: testFile("h264_aac_1s_gop.mp4"),
 		Operations: []config.OpRef{probe, probe, probe},
-		Notify:     config.SchemeNotify{Mode: config.NotifyChange, Webhooks: []string{slow.URL}}})
+		Notify:     RequestNotify{SchemeNotify: config.SchemeNotify{Mode: config.NotifyChange}, URL: slow.URL}})
 	if err != nil {
 		t.Fatal(err)
 	}

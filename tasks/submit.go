@@ -29,11 +29,19 @@ type Request struct {
 	Scheme     string              `json:"scheme,omitempty"`
 	Output     config.SchemeOutput `json:"output,omitzero"`
 	// Priority > 0 runs before normal (0) tasks, < 0 after.
-	Priority int                 `json:"priority,omitempty"`
-	Notify   config.SchemeNotify `json:"notify,omitzero"`
+	Priority int           `json:"priority,omitempty"`
+	Notify   RequestNotify `json:"notify,omitzero"`
 	// SessionID de-duplicates: a repeated submission with the same id
 	// returns the task the first one created.
 	SessionID string `json:"session_id,omitempty"`
+}
+
+// RequestNotify is a task request's notify: the keys of a scheme's notify
+// (mode, webhooks, secret), plus url, the single webhook earlier API
+// clients send, kept as an alias of one more entry in webhooks.
+type RequestNotify struct {
+	config.SchemeNotify
+	URL string `json:"url,omitempty"`
 }
 
 // BadRequestError is a submission refused for its content (HTTP 400).
@@ -57,7 +65,10 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
 	defer cancel()
 	t := &Task{ID: s.newID(), SessionID: req.SessionID, Input: strings.TrimSpace(req.Input), Priority: req.Priority,
-		Notify: req.Notify, Status: StatusWaiting, Created: time.Now().UTC()}
+		Notify: req.Notify.SchemeNotify, Status: StatusWaiting, Created: time.Now().UTC()}
+	if req.Notify.URL != "" {
+		t.Notify.Webhooks = append(append([]string(nil), t.Notify.Webhooks...), req.Notify.URL)
+	}
 	if len(req.SessionID) > 256 {
 		return nil, false, badRequest("session_id longer than 256 bytes")
 	}
