@@ -35,7 +35,9 @@ func (s *Service) janitorLoop() {
 
 // sweep deletes what has outlived its retention at now.
 func (s *Service) sweep(ctx context.Context, now time.Time) {
-	inUse := map[string]bool{} // upload ids referred to by kept tasks
+	inUse := map[string]bool{}   // upload ids referred to by kept tasks
+	outputs := map[string]bool{} // output folders of kept tasks
+	var old []*Task
 	for _, id := range s.index.all() {
 		t, _, err := s.load(ctx, id)
 		if err != nil {
@@ -44,19 +46,27 @@ func (s *Service) sweep(ctx context.Context, now time.Time) {
 			}
 			continue
 		}
-		if !expired(t, now) {
-			if up, ok := strings.CutPrefix(t.Input, uploadPrefix); ok {
-				inUse[up] = true
-			}
+		if expired(t, now) {
+			old = append(old, t)
 			continue
 		}
-		s.removeOutputs(t)
-		if err := s.kv.Purge(ctx, taskKey(id)); err != nil {
-			s.log.Warn("retention: delete task", "task", id, "error", err)
+		outputs[t.Output] = true
+		if up, ok := strings.CutPrefix(t.Input, uploadPrefix); ok {
+			inUse[up] = true
+		}
+	}
+	for _, t := range old {
+		// A scheme's output.dir is shared by its tasks: the files there
+		// belong to the newest, which is kept.
+		if !outputs[t.Output] {
+			s.removeOutputs(t)
+		}
+		if err := s.kv.Purge(ctx, taskKey(t.ID)); err != nil {
+			s.log.Warn("retention: delete task", "task", t.ID, "error", err)
 			continue
 		}
-		s.index.remove(id)
-		s.log.Info("retention: task deleted", "task", id, "ended", t.Finished)
+		s.index.remove(t.ID)
+		s.log.Info("retention: task deleted", "task", t.ID, "ended", t.Finished)
 	}
 	s.sweepUploads(now, inUse)
 }
@@ -67,9 +77,7 @@ func expired(t *Task, now time.Time) bool {
 }
 
 // removeOutputs deletes a task's operation folders, then its output folder
-// if nothing else is left in it (a scheme's output.dir is shared by its
-// tasks), and the upload it came from unless another task uses it (checked
-// by sweepUploads).
+// and empty parents if nothing else is left in them.
 func (s *Service) removeOutputs(t *Task) {
 	root := filepath.Join(s.cfg.Tasks.OutputDir, filepath.FromSlash(t.Output))
 	if !within(s.cfg.Tasks.OutputDir, root) || root == s.cfg.Tasks.OutputDir {

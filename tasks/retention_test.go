@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -112,5 +113,36 @@ func TestTaskListPages(t *testing.T) {
 	}
 	if code := apiJSON(t, "GET", ts.URL+"/api/v1/tasks?after=../x", nil, nil); code != http.StatusBadRequest {
 		t.Errorf("bad after = %d, want 400", code)
+	}
+}
+
+// TestRetentionKeepsSharedOutputDir runs a short-lived scheme's task and
+// then a long-lived one into the same output.dir: when the first expires
+// the files there, now the second's, stay.
+func TestRetentionKeepsSharedOutputDir(t *testing.T) {
+	data := t.TempDir()
+	snap := config.OpRef{Operation: vod.Operation{Type: vod.TypeSnapshot, Snapshot: &vod.SnapshotSpec{Times: []vod.Offset{"0.5s"}}}}
+	shared := config.SchemeOutput{Dir: "shared"}
+	svc, _ := startService(t, Config{DataDir: data, JanitorEvery: 100 * time.Millisecond, Schemes: []config.Scheme{
+		{Enabled: true, Name: "brief", KeepFor: config.Duration(time.Second), Output: shared, Operations: []config.OpRef{snap}},
+		{Enabled: true, Name: "long", KeepFor: config.Duration(time.Hour), Output: shared, Operations: []config.OpRef{snap}},
+	}})
+	in := testFile("h264_aac_1s_gop.mp4")
+	first, _, err := svc.Submit(t.Context(), Request{Input: in, Scheme: "brief"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEnd(t, svc, first.ID, 30*time.Second)
+	second, _, err := svc.Submit(t.Context(), Request{Input: in, Scheme: "long"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEnd(t, svc, second.ID, 30*time.Second)
+	testutil.WaitFor(t, 30*time.Second, "the short-lived task deleted", func() bool {
+		_, err := svc.Get(t.Context(), first.ID)
+		return errors.Is(err, ErrNotFound)
+	})
+	if _, err := os.Stat(filepath.Join(data, "outputs", "shared", "01-snapshot", "snapshot_0001.jpg")); err != nil {
+		t.Errorf("the kept task's output in the shared folder: %v", err)
 	}
 }
