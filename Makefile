@@ -12,7 +12,7 @@ GOBIN     := $(shell $(GO) env GOPATH)/bin
 
 # Debian packages the server and its tests need, as "command:package" pairs
 # (a command on PATH, or an absolute file that the package installs).
-DEB_DEPS := ffmpeg:ffmpeg ffprobe:ffmpeg chromium:chromium node:nodejs npm:npm \
+DEB_DEPS := ffmpeg:ffmpeg ffprobe:ffmpeg chromium:chromium node:nodejs npm:npm curl:curl \
 	/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
 
 .PHONY: all build run test deps lint vet fmt-check staticcheck bench clean browser-deps
