@@ -97,7 +97,9 @@ func (fw *folderWatch) rescan() {
 		return
 	}
 	for _, e := range entries {
-		fw.event(fileEvent{Name: e.Name(), Kind: fileTouched})
+		if fw.pending[e.Name()] == nil { // keep what events already say
+			fw.event(fileEvent{Name: e.Name(), Kind: fileTouched})
+		}
 	}
 }
 
