@@ -37,6 +37,11 @@ type childConfig struct {
 	NATSURL  string
 	Roots    []string
 	LeaseTTL time.Duration
+	// Exhaust, when set, makes the child run out of file descriptors for
+	// a while under store writes once Exhaust.Trigger exists (see
+	// exhaustFiles); HealthEvery is the store monitor's period.
+	Exhaust     *exhaustPlan
+	HealthEvery time.Duration
 }
 
 func TestMain(m *testing.M) {
@@ -55,7 +60,7 @@ func runChild(v string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	cfg := Config{DataDir: c.DataDir, AckWait: c.AckWait, NodeID: "child", LeaseTTL: c.LeaseTTL,
+	cfg := Config{DataDir: c.DataDir, AckWait: c.AckWait, NodeID: "child", LeaseTTL: c.LeaseTTL, HealthEvery: c.HealthEvery,
 		NATS: config.NATS{URL: c.NATSURL}, Tasks: config.Tasks{InputRoots: c.Roots}}
 	if c.Hook != "" {
 		cfg.Webhooks = []config.Webhook{{URL: c.Hook, Secret: c.Secret}}
@@ -78,6 +83,9 @@ func runChild(v string) {
 	go func() { _ = http.Serve(ln, svc.Handler()) }()
 	_ = os.WriteFile(c.AddrFile+".tmp", []byte(ln.Addr().String()), 0o644)
 	_ = os.Rename(c.AddrFile+".tmp", c.AddrFile)
+	if c.Exhaust != nil {
+		exhaustFiles(ctx, svc, *c.Exhaust)
+	}
 	<-ctx.Done()
 	os.Exit(3)
 }
