@@ -12,7 +12,7 @@ GOBIN     := $(shell $(GO) env GOPATH)/bin
 
 # Debian packages the server and its tests need, as "command:package" pairs
 # (a command on PATH, or an absolute file that the package installs).
-DEB_DEPS := ffmpeg:ffmpeg ffprobe:ffmpeg chromium:chromium node:nodejs npm:npm \
+DEB_DEPS := ffmpeg:ffmpeg ffprobe:ffmpeg chromium:chromium node:nodejs npm:npm curl:curl \
 	/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
 
 # The real S3 server of the storage tests: SeaweedFS's weed, built once from

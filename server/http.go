@@ -7,7 +7,6 @@ import (
 
 	"mps/protocols/webrtc"
 	"mps/recorder"
-	"mps/tasks"
 	"mps/transcode"
 	"mps/web"
 )
@@ -76,7 +75,7 @@ func (s *Server) apiRoutes(rt *routeTable) error {
 		rt.mount(s.guard(snapshotsDoor, s.tc.SnapshotHandler()), transcode.SnapshotAPIRoutes(), "/api/v1/snapshots/")
 	}
 	if s.jobs != nil {
-		rt.mount(s.guard(apiDoor, s.uploadQuota(s.jobs.Handler())), tasks.APIRoutes(), "/api/v1/tasks", "/api/v1/tasks/",
+		rt.mount(s.guard(apiDoor, s.uploadQuota(s.jobs.Handler())), s.jobs.APIRoutes(), "/api/v1/tasks", "/api/v1/tasks/",
 			"/api/v1/uploads", "/api/v1/schemes", "/api/v1/schemes/", "/api/v1/templates", "/api/v1/outputs/")
 	}
 	return nil

@@ -151,6 +151,7 @@ func contractCalls(seg map[string]any, task map[string]any) map[string]contractC
 		"POST /api/v1/tasks":            {body: request, ctype: "application/json", want: []int{http.StatusCreated}},
 		"GET /api/v1/tasks":             {query: url.Values{"limit": {"5"}}, want: ok},
 		"GET /api/v1/tasks/{id}":        {params: map[string]string{"id": taskID}, want: ok},
+		"GET /api/v1/tasks/health":      {want: ok},
 		"DELETE /api/v1/tasks/{id}":     {params: map[string]string{"id": taskID}, want: []int{http.StatusConflict}},
 		"POST /api/v1/uploads": {query: url.Values{"name": {"x.mp4"}}, body: upload, ctype: "application/octet-stream",
 			want: []int{http.StatusCreated}},

@@ -78,17 +78,18 @@ func (s *Server) apiTranscoders(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"transcoders": s.tc.List()})
 }
 
-// tasksConfig maps the config to the task service's settings.
+// tasksConfig gives the task service the config's own sections; the
+// service resolves relative directories against storage.data_dir.
 func (s *Server) tasksConfig() tasks.Config {
 	cfg := s.Config()
-	tc := tasks.Config{
-		DataDir: cfg.Storage.DataDir,
-		NATS: tasks.NATSConfig{
-			URL: cfg.NATS.URL, Listen: cfg.NATS.Listen, StoreDir: cfg.DataPath(cfg.NATS.StoreDir),
-		},
-		Concurrency:   cfg.Tasks.Concurrency,
-		UploadLimit:   int64(cfg.Tasks.UploadLimit),
+	return tasks.Config{
+		DataDir:       cfg.Storage.DataDir,
+		NATS:          cfg.NATS,
+		Tasks:         cfg.Tasks,
 		RecordingsDir: cfg.DataPath(cfg.Record.Directory),
+		Templates:     cfg.Templates,
+		Schemes:       cfg.Schemes,
+		Webhooks:      cfg.Webhooks,
 		Watermarks: func(name string) (watermark.Template, error) {
 			t, ok := WatermarkTemplate(s.Config(), name)
 			if !ok {
@@ -97,41 +98,4 @@ func (s *Server) tasksConfig() tasks.Config {
 			return t, nil
 		},
 	}
-	tc.Templates = cfg.Templates
-	tc.Schemes = taskSchemes(cfg)
-	for _, r := range cfg.Tasks.InputRoots {
-		tc.InputRoots = append(tc.InputRoots, cfg.DataPath(r))
-	}
-	for _, w := range cfg.Webhooks {
-		tc.Webhooks = append(tc.Webhooks, tasks.Webhook{URL: w.URL, Secret: w.Secret, Events: w.Events})
-	}
-	return tc
-}
-
-// taskSchemes maps the config's schemes to the task service's.
-func taskSchemes(cfg *config.Config) []tasks.Scheme {
-	var out []tasks.Scheme
-	for _, sc := range cfg.Schemes {
-		ts := tasks.Scheme{
-			Name:     sc.Name,
-			Priority: sc.Priority,
-			Disabled: !sc.Enabled,
-			Output:   tasks.Output{Dir: sc.Output.Dir, Prefix: sc.Output.Prefix},
-			Notify:   tasks.Notify{Mode: sc.Notify.Mode, Secret: sc.Notify.Secret},
-		}
-		if len(sc.Notify.Webhooks) > 0 {
-			ts.Notify.URL = sc.Notify.Webhooks[0] // the task service notifies one URL per scheme
-		}
-		if w := sc.Trigger.Watch; w != nil {
-			ts.Trigger.Watch = &tasks.WatchTrigger{Dir: cfg.DataPath(w.Dir), Glob: w.Glob}
-		}
-		if r := sc.Trigger.Recording; r != nil {
-			ts.Trigger.Recording = &tasks.RecordingTrigger{PathPattern: r.Path}
-		}
-		for _, op := range sc.Operations {
-			ts.Operations = append(ts.Operations, tasks.OpRef{Template: op.Template, Operation: op.Operation})
-		}
-		out = append(out, ts)
-	}
-	return out
 }

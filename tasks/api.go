@@ -16,25 +16,46 @@ import (
 // Handler serves the task API and the outputs. Mount it (or route these
 // prefixes to it) on the server's HTTP mux:
 //
-//	/api/v1/tasks, /api/v1/tasks/     POST, GET (list), GET/DELETE {id}
+//	/api/v1/tasks, /api/v1/tasks/     POST, GET (list: ?limit=&after=&status=&scheme=;
+//	                                  the answer's next_cursor is the next page's after),
+//	                                  GET/DELETE {id}
+//	/api/v1/tasks/health              GET: the task store's state (200 ok, 503 degraded)
 //	/api/v1/uploads                   POST (raw body or multipart)
 //	/api/v1/schemes, /api/v1/schemes/ GET, GET {name}, POST {name}/enable|disable
 //	/api/v1/templates                 GET
 //	/api/v1/outputs/, /outputs/       GET files (no listings)
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/v1/tasks", s.handleSubmit)
-	mux.HandleFunc("GET /api/v1/tasks", s.handleList)
-	mux.HandleFunc("GET /api/v1/tasks/{id}", s.handleGet)
-	mux.HandleFunc("DELETE /api/v1/tasks/{id}", s.handleCancel)
-	mux.HandleFunc("POST /api/v1/uploads", s.handleUpload)
-	mux.HandleFunc("GET /api/v1/schemes", s.handleSchemes)
-	mux.HandleFunc("GET /api/v1/schemes/{name}", s.handleScheme)
-	mux.HandleFunc("POST /api/v1/schemes/{name}/{action}", s.handleSchemeSwitch)
-	mux.HandleFunc("GET /api/v1/templates", s.handleTemplates)
+	for _, r := range s.routes() {
+		mux.Handle(r.pattern, r.h)
+	}
 	mux.Handle("GET /outputs/", s.outputs("/outputs/"))
-	mux.Handle("GET /api/v1/outputs/", s.outputs("/api/v1/outputs/"))
 	return mux
+}
+
+// route is one API operation of the service.
+type route struct {
+	pattern string // method and path as net/http matches it
+	h       http.Handler
+}
+
+// routes is the service's API: Handler serves it and APIRoutes reports
+// it, from this one table, so the OpenAPI record cannot drift from what
+// is served.
+func (s *Service) routes() []route {
+	return []route{
+		{"POST /api/v1/tasks", http.HandlerFunc(s.handleSubmit)},
+		{"GET /api/v1/tasks", http.HandlerFunc(s.handleList)},
+		{"GET /api/v1/tasks/health", http.HandlerFunc(s.handleHealth)},
+		{"GET /api/v1/tasks/{id}", http.HandlerFunc(s.handleGet)},
+		{"DELETE /api/v1/tasks/{id}", http.HandlerFunc(s.handleCancel)},
+		{"POST /api/v1/uploads", http.HandlerFunc(s.handleUpload)},
+		{"GET /api/v1/schemes", http.HandlerFunc(s.handleSchemes)},
+		{"GET /api/v1/schemes/{name}", http.HandlerFunc(s.handleScheme)},
+		{"POST /api/v1/schemes/{name}/{action}", http.HandlerFunc(s.handleSchemeSwitch)},
+		{"GET /api/v1/templates", http.HandlerFunc(s.handleTemplates)},
+		{"GET /api/v1/outputs/{file...}", s.outputs("/api/v1/outputs/")},
+	}
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -44,6 +65,9 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {
+	if code == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
 	writeJSON(w, code, map[string]string{"error": msg})
 }
 
@@ -59,6 +83,8 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, ErrTooLarge):
 		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrStoreUnavailable):
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -89,7 +115,14 @@ func (s *Service) handleSubmit(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	o := ListOptions{Status: Status(strings.ToUpper(q.Get("status"))), Scheme: q.Get("scheme"), Cursor: q.Get("cursor")}
+	o := ListOptions{Status: Status(strings.ToUpper(q.Get("status"))), Scheme: q.Get("scheme"), Cursor: q.Get("after")}
+	if o.Cursor == "" {
+		o.Cursor = q.Get("cursor") // the earlier name of "after"
+	}
+	if o.Cursor != "" && !validID(o.Cursor) {
+		writeError(w, http.StatusBadRequest, "bad after: want a task id")
+		return
+	}
 	var err error
 	if v := q.Get("limit"); v != "" {
 		if o.Limit, err = strconv.Atoi(v); err != nil || o.Limit < 0 {
@@ -112,6 +145,15 @@ func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
 		tasks = []Task{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"tasks": tasks, "next_cursor": next})
+}
+
+func (s *Service) handleHealth(w http.ResponseWriter, r *http.Request) {
+	h := s.Health()
+	code := http.StatusOK
+	if h.Status != "ok" {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, h)
 }
 
 func (s *Service) handleGet(w http.ResponseWriter, r *http.Request) {
@@ -182,7 +224,7 @@ func (s *Service) outputs(prefix string) http.Handler {
 				return
 			}
 		}
-		root, err := os.OpenRoot(filepath.Join(s.cfg.DataDir, "outputs"))
+		root, err := os.OpenRoot(s.cfg.Tasks.OutputDir)
 		if err != nil {
 			http.NotFound(w, r)
 			return

@@ -12,17 +12,18 @@ import (
 	"testing"
 	"time"
 
+	"mps/internal/config"
 	"mps/internal/vod"
 )
 
 func TestTaskLifecycleOverAPI(t *testing.T) {
 	hooks := newHookSink(t, "s3cret")
 	svc, ts := startService(t, Config{
-		Concurrency: 2,
+		Tasks: config.Tasks{Concurrency: 2},
 		Templates: map[string]vod.Operation{
 			"thumbs": {Type: vod.TypeSnapshot, Snapshot: &vod.SnapshotSpec{Times: []vod.Offset{"1s", "50%"}, ImageSpec: vod.ImageSpec{Width: 160}}},
 		},
-		Webhooks: []Webhook{{URL: hooks.srv.URL, Secret: "s3cret", Events: []string{"task.*"}}},
+		Webhooks: []config.Webhook{{URL: hooks.srv.URL, Secret: "s3cret", Events: []string{"task.*"}}},
 	})
 	req := map[string]any{
 		"input": testFile("h264_aac_1s_gop.mp4"),
@@ -114,8 +115,8 @@ func TestTaskLifecycleOverAPI(t *testing.T) {
 
 func TestListFiltersAndPages(t *testing.T) {
 	svc, ts := startService(t, Config{
-		Concurrency: 2,
-		Schemes:     []Scheme{{Name: "probe-all", Operations: []OpRef{{Operation: vod.Operation{Type: vod.TypeProbe}}}}},
+		Tasks:   config.Tasks{Concurrency: 2},
+		Schemes: []config.Scheme{{Enabled: true, Name: "probe-all", Operations: []config.OpRef{{Operation: vod.Operation{Type: vod.TypeProbe}}}}},
 	})
 	var ids []string
 	for i := range 5 {
@@ -176,7 +177,7 @@ func TestListFiltersAndPages(t *testing.T) {
 
 func TestCancelStopsFFmpeg(t *testing.T) {
 	hooks := newHookSink(t, "k")
-	svc, ts := startService(t, Config{Webhooks: []Webhook{{URL: hooks.srv.URL, Secret: "k"}}})
+	svc, ts := startService(t, Config{Webhooks: []config.Webhook{{URL: hooks.srv.URL, Secret: "k"}}})
 	body := map[string]any{"input": testFile("h264_aac_1s_gop.mp4"), "operations": []any{
 		map[string]any{"type": "transcode", "transcode": map[string]any{"read_rate": 0.5}},
 		map[string]any{"type": "probe"},
@@ -228,8 +229,8 @@ func TestCancelStopsFFmpeg(t *testing.T) {
 
 func TestBadInputsAndRequests(t *testing.T) {
 	svc, ts := startService(t, Config{
-		Concurrency: 2,
-		Templates:   map[string]vod.Operation{"probe": {Type: vod.TypeProbe}},
+		Tasks:     config.Tasks{Concurrency: 2},
+		Templates: map[string]vod.Operation{"probe": {Type: vod.TypeProbe}},
 	})
 	dir := filepath.Join(svc.cfg.DataDir, "in")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -305,7 +306,7 @@ func TestUploadAndURLInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, ts := startService(t, Config{UploadLimit: int64(len(data)) + 10, DownloadLimit: int64(len(data)) + 10, Concurrency: 2})
+	svc, ts := startService(t, Config{Tasks: config.Tasks{UploadLimit: config.ByteSize(len(data)) + 10, Concurrency: 2}, DownloadLimit: int64(len(data)) + 10})
 	post := func(body io.Reader, ctype string) (*http.Response, []byte) {
 		req, _ := http.NewRequest("POST", ts.URL+"/api/v1/uploads?name=../../clip.mp4", body)
 		req.Header.Set("Content-Type", ctype)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"mps/internal/config"
 	"mps/internal/vod"
 )
 
@@ -22,11 +23,11 @@ func benchInput(b *testing.B) string {
 // waited for; compare with BenchmarkTranscodeDirect.
 func BenchmarkTranscodeTask(b *testing.B) {
 	in := benchInput(b)
-	svc, _ := startService(b, Config{InputRoots: []string{filepath.Dir(in)}})
+	svc, _ := startService(b, Config{Tasks: config.Tasks{InputRoots: []string{filepath.Dir(in)}}})
 	op := vod.Operation{Type: vod.TypeTranscode, Transcode: &vod.TranscodeSpec{}}
 	b.ResetTimer()
 	for range b.N {
-		task, _, err := svc.Submit(context.Background(), Request{Input: in, Operations: []OpRef{{Operation: op}}})
+		task, _, err := svc.Submit(context.Background(), Request{Input: in, Operations: []config.OpRef{{Operation: op}}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -54,13 +55,13 @@ func BenchmarkTranscodeDirect(b *testing.B) {
 // BenchmarkSnapshotTasks reports throughput of one-snapshot tasks on a
 // node with two slots.
 func BenchmarkSnapshotTasks(b *testing.B) {
-	svc, _ := startService(b, Config{Concurrency: 2})
+	svc, _ := startService(b, Config{Tasks: config.Tasks{Concurrency: 2}})
 	op := vod.Operation{Type: vod.TypeSnapshot, Snapshot: &vod.SnapshotSpec{Times: []vod.Offset{"50%"}}}
 	b.ResetTimer()
 	t0 := time.Now()
 	var ids []string
 	for range b.N {
-		task, _, err := svc.Submit(context.Background(), Request{Input: testFile("h264_aac_1s_gop.mp4"), Operations: []OpRef{{Operation: op}}})
+		task, _, err := svc.Submit(context.Background(), Request{Input: testFile("h264_aac_1s_gop.mp4"), Operations: []config.OpRef{{Operation: op}}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -72,4 +73,42 @@ func BenchmarkSnapshotTasks(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/time.Since(t0).Minutes(), "tasks/min")
+}
+
+// BenchmarkListFirstPage lists the newest 50 of 5,000 stored tasks through
+// the id index; "scan-all-keys" is the listing's former first step alone
+// (enumerating every task key), for comparison.
+func BenchmarkListFirstPage(b *testing.B) {
+	svc, _ := startService(b, Config{})
+	ctx := context.Background()
+	for range 5000 {
+		t := &Task{ID: svc.newID(), Input: "/x.mp4", Status: StatusFinish, Created: time.Now().UTC()}
+		if _, err := svc.save(ctx, t, 0); err != nil {
+			b.Fatal(err)
+		}
+		svc.index.add(t.ID)
+	}
+	b.Run("index", func(b *testing.B) {
+		for range b.N {
+			page, next, err := svc.List(ctx, ListOptions{Limit: 50})
+			if err != nil || len(page) != 50 || next == "" {
+				b.Fatal(err, len(page))
+			}
+		}
+	})
+	b.Run("scan-all-keys", func(b *testing.B) {
+		for range b.N {
+			lister, err := svc.kv.ListKeysFiltered(ctx, "task.*")
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			for range lister.Keys() {
+				n++
+			}
+			if n < 5000 {
+				b.Fatal(n)
+			}
+		}
+	})
 }

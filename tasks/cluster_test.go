@@ -16,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"mps/internal/config"
 	"mps/internal/events"
+	"mps/internal/testutil"
 	"mps/internal/vod"
 )
 
@@ -30,6 +32,16 @@ type childConfig struct {
 	Secret   string
 	AddrFile string
 	AckWait  time.Duration
+	// NATSURL joins another node's NATS instead of embedding one; Roots
+	// are extra input roots; LeaseTTL is the task lease.
+	NATSURL  string
+	Roots    []string
+	LeaseTTL time.Duration
+	// Exhaust, when set, makes the child run out of file descriptors for
+	// a while under store writes once Exhaust.Trigger exists (see
+	// exhaustFiles); HealthEvery is the store monitor's period.
+	Exhaust     *exhaustPlan
+	HealthEvery time.Duration
 }
 
 func TestMain(m *testing.M) {
@@ -48,8 +60,12 @@ func runChild(v string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	svc, err := New(Config{DataDir: c.DataDir, AckWait: c.AckWait, NodeID: "child",
-		Webhooks: []Webhook{{URL: c.Hook, Secret: c.Secret}}}, events.NewBus(), slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	cfg := Config{DataDir: c.DataDir, AckWait: c.AckWait, NodeID: "child", LeaseTTL: c.LeaseTTL, HealthEvery: c.HealthEvery,
+		NATS: config.NATS{URL: c.NATSURL}, Tasks: config.Tasks{InputRoots: c.Roots}}
+	if c.Hook != "" {
+		cfg.Webhooks = []config.Webhook{{URL: c.Hook, Secret: c.Secret}}
+	}
+	svc, err := New(cfg, events.NewBus(), slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -67,6 +83,9 @@ func runChild(v string) {
 	go func() { _ = http.Serve(ln, svc.Handler()) }()
 	_ = os.WriteFile(c.AddrFile+".tmp", []byte(ln.Addr().String()), 0o644)
 	_ = os.Rename(c.AddrFile+".tmp", c.AddrFile)
+	if c.Exhaust != nil {
+		exhaustFiles(ctx, svc, *c.Exhaust)
+	}
 	<-ctx.Done()
 	os.Exit(3)
 }
@@ -82,27 +101,9 @@ func TestNodeKilledMidTaskIsRerunAndNotifiedOnce(t *testing.T) {
 		"-c:v", "libx264", "-preset", "ultrafast", "-g", "50", "-c:a", "aac", "-shortest")
 
 	cc := childConfig{DataDir: data, Hook: hooks.srv.URL, Secret: "dur", AddrFile: filepath.Join(t.TempDir(), "addr"), AckWait: 2 * time.Second}
-	env, _ := json.Marshal(cc)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	child := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), childEnv+"="+string(env))
-	child.Stderr = os.Stderr
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = child.Process.Kill() }()
-	var addr []byte
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		var err error
-		if addr, err = os.ReadFile(cc.AddrFile); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("child node did not come up")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	child, addr := startChild(t, ctx, cc)
 	api := "http://" + string(addr)
 	// 20 s of input read at 4x real time: about 5 s of work.
 	var task Task
@@ -130,7 +131,7 @@ func TestNodeKilledMidTaskIsRerunAndNotifiedOnce(t *testing.T) {
 	// A new node on the same store picks the task up after AckWait and runs
 	// it again from the start.
 	svc, err := New(Config{DataDir: data, AckWait: 2 * time.Second, NodeID: "successor",
-		Webhooks: []Webhook{{URL: hooks.srv.URL, Secret: "dur"}}}, events.NewBus(), testLogger(t))
+		Webhooks: []config.Webhook{{URL: hooks.srv.URL, Secret: "dur"}}}, events.NewBus(), testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,8 +172,8 @@ func TestTwoNodesShareOneQueue(t *testing.T) {
 	var mu sync.Mutex
 	runs := map[string]int{}
 	hook := func(id string) { mu.Lock(); runs[id]++; mu.Unlock() }
-	a, err := New(Config{DataDir: t.TempDir(), NodeID: "a", Concurrency: 2, NATS: NATSConfig{Listen: "127.0.0.1:0"},
-		InputRoots: []string{filepath.Dir(testFile("x"))}}, events.NewBus(), testLogger(t))
+	a, err := New(Config{DataDir: t.TempDir(), NodeID: "a", NATS: config.NATS{Listen: "127.0.0.1:0"},
+		Tasks: config.Tasks{Concurrency: 2, InputRoots: []string{filepath.Dir(testFile("x"))}}}, events.NewBus(), testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,8 +182,8 @@ func TestTwoNodesShareOneQueue(t *testing.T) {
 	if a.NATSURL() == "" {
 		t.Fatal("node a does not listen")
 	}
-	b, err := New(Config{DataDir: t.TempDir(), NodeID: "b", Concurrency: 2, NATS: NATSConfig{URL: a.NATSURL()},
-		InputRoots: []string{filepath.Dir(testFile("x"))}}, events.NewBus(), testLogger(t))
+	b, err := New(Config{DataDir: t.TempDir(), NodeID: "b", NATS: config.NATS{URL: a.NATSURL()},
+		Tasks: config.Tasks{Concurrency: 2, InputRoots: []string{filepath.Dir(testFile("x"))}}}, events.NewBus(), testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +199,7 @@ func TestTwoNodesShareOneQueue(t *testing.T) {
 		if i%2 == 1 {
 			node = b
 		}
-		task, _, err := node.Submit(context.Background(), Request{Input: testFile("h264_aac_1s_gop.mp4"), Operations: []OpRef{{Operation: op}}})
+		task, _, err := node.Submit(context.Background(), Request{Input: testFile("h264_aac_1s_gop.mp4"), Operations: []config.OpRef{{Operation: op}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,4 +224,25 @@ func TestTwoNodesShareOneQueue(t *testing.T) {
 		t.Errorf("runs %v, by node %v: want 6 tasks shared by both nodes", runs, byNode)
 	}
 	t.Logf("tasks per node: %s", strconv.Quote(fmt.Sprint(byNode)))
+}
+
+// startChild starts a node in a child process and returns it with the
+// address of its API.
+func startChild(t *testing.T, ctx context.Context, cc childConfig) (*exec.Cmd, []byte) {
+	t.Helper()
+	env, _ := json.Marshal(cc)
+	child := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), childEnv+"="+string(env))
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
+	var addr []byte
+	testutil.WaitFor(t, 20*time.Second, "child node up", func() bool {
+		var err error
+		addr, err = os.ReadFile(cc.AddrFile)
+		return err == nil
+	})
+	return child, addr
 }

@@ -4,6 +4,8 @@ import (
 	"path"
 	"strings"
 	"testing"
+
+	"mps/internal/config"
 )
 
 // FuzzOutputDir: whatever a client sends, an accepted output directory is
@@ -14,7 +16,7 @@ func FuzzOutputDir(f *testing.F) {
 		f.Add("", s)
 	}
 	f.Fuzz(func(t *testing.T, dir, prefix string) {
-		out, err := outputDir(Output{Dir: dir, Prefix: prefix}, "0123abcd")
+		out, err := outputDir(config.SchemeOutput{Dir: dir, Prefix: prefix}, "0123abcd")
 		if err != nil {
 			return
 		}

@@ -39,8 +39,8 @@ func startService(t testing.TB, cfg Config) (*Service, *httptest.Server) {
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
 	}
-	if cfg.InputRoots == nil {
-		cfg.InputRoots = []string{filepath.Dir(testFile("x"))}
+	if cfg.Tasks.InputRoots == nil {
+		cfg.Tasks.InputRoots = []string{filepath.Dir(testFile("x"))}
 	}
 	svc, err := New(cfg, events.NewBus(), testLogger(t))
 	if err != nil {
@@ -187,3 +187,9 @@ func generate(t testing.TB, out string, args ...string) string {
 }
 
 func newHTTPTest(h http.Handler) *httptest.Server { return httptest.NewServer(h) }
+
+// decodeBody decodes a JSON answer and closes its body.
+func decodeBody(resp *http.Response, v any) error {
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(v)
+}

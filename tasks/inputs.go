@@ -11,6 +11,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"mps/internal/vod"
 )
 
 const uploadPrefix = "upload:"
@@ -54,7 +56,19 @@ func (s *Service) localPath(p string) (string, error) {
 	if err != nil || !fi.Mode().IsRegular() {
 		return "", badRequest("input %q is not a regular file", p)
 	}
-	return real, nil
+	return real, mediaOnly(real)
+}
+
+// mediaOnly refuses an input that is a playlist or list of other files
+// (which would make ffmpeg read files outside the allowed roots).
+func mediaOnly(p string) error {
+	if err := vod.CheckMediaFile(p); err != nil {
+		if errors.Is(err, vod.ErrReferenceFile) {
+			return badRequest("%v", err)
+		}
+		return err
+	}
+	return nil
 }
 
 // uploadPath finds the file of an upload id.
@@ -69,7 +83,8 @@ func (s *Service) uploadPath(id string) (string, error) {
 	}
 	for _, e := range entries {
 		if e.Type().IsRegular() && !strings.HasSuffix(e.Name(), ".part") {
-			return filepath.Join(dir, e.Name()), nil
+			p := filepath.Join(dir, e.Name())
+			return p, mediaOnly(p)
 		}
 	}
 	return "", badRequest("upload %q is incomplete", id)
@@ -109,6 +124,9 @@ func (s *Service) resolveInput(ctx context.Context, t *Task) (string, func(), er
 	case strings.HasPrefix(in, "http://"), strings.HasPrefix(in, "https://"):
 		dir := filepath.Join(s.cfg.DataDir, "downloads", t.ID)
 		p, err := s.download(ctx, in, dir)
+		if err == nil {
+			err = mediaOnly(p)
+		}
 		cleanup := func() { _ = os.RemoveAll(dir) }
 		if err != nil {
 			cleanup()
@@ -140,8 +158,7 @@ func (s *Service) download(ctx context.Context, u, dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("download: %w", err)
 	}
-	client := &http.Client{}
-	resp, err := client.Do(req)
+	resp, err := s.client.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("download: %w", err)
 	}

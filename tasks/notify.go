@@ -15,7 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"mps/internal/config"
 	"mps/internal/events"
+	"mps/internal/redact"
 )
 
 // Bus events forwarded to NATS and webhooks besides the task events.
@@ -29,6 +31,7 @@ type delivery struct {
 	url, secret string
 	ev          events.Event
 	body        []byte
+	done        chan struct{} // closed when settled, if set
 }
 
 // Sign returns the X-MPS-Signature value for a body sent at ts (Unix
@@ -72,7 +75,7 @@ func (s *Service) busLoop(sub *events.Subscription) {
 			}
 			for _, h := range s.cfg.Webhooks {
 				if wants(h.Events, ev.Type) {
-					s.enqueue(h.URL, h.Secret, ev)
+					s.enqueue(h.URL, h.Secret, ev, nil)
 				}
 			}
 			if ev.Type == "record.segment_completed" {
@@ -100,7 +103,7 @@ func wants(filter []string, typ string) bool {
 
 // targets are the endpoints a task event goes to.
 func (s *Service) targets(t *Task, typ string) []delivery {
-	if t.Notify.Mode == NotifyNone {
+	if t.Notify.Mode == config.NotifyNone {
 		return nil
 	}
 	var out []delivery
@@ -109,54 +112,99 @@ func (s *Service) targets(t *Task, typ string) []delivery {
 			out = append(out, delivery{url: h.URL, secret: h.Secret})
 		}
 	}
-	if t.Notify.URL != "" {
-		out = append(out, delivery{url: t.Notify.URL, secret: t.Notify.Secret})
+	for _, u := range t.Notify.Webhooks {
+		out = append(out, delivery{url: u, secret: t.Notify.Secret})
 	}
 	return out
 }
 
-// deliverLater queues a task event for the delivery goroutines; a full
-// queue drops it (logged) rather than stalling the task.
+// deliverLater queues a task event for its endpoints without waiting.
 func (s *Service) deliverLater(t *Task, ev events.Event) {
 	for _, d := range s.targets(t, ev.Type) {
-		s.enqueue(d.url, d.secret, ev)
+		s.enqueue(d.url, d.secret, ev, nil)
 	}
 }
 
-func (s *Service) enqueue(url, secret string, ev events.Event) {
-	body, err := json.Marshal(ev)
-	if err != nil {
-		return
-	}
-	select {
-	case s.hooks <- delivery{url: url, secret: secret, ev: ev, body: body}:
-	default:
-		s.log.Warn("webhook queue full; event dropped", "type", ev.Type, "url", url)
-	}
-}
-
-func (s *Service) deliverLoop() {
-	defer s.wg.Done()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case d := <-s.hooks:
-			s.post(s.ctx, d)
+// deliverNow sends a final task event to every target, after the task's
+// earlier events, and returns when each has answered 2xx or run out of
+// attempts.
+func (s *Service) deliverNow(t *Task, ev events.Event) {
+	var waits []chan struct{}
+	for _, d := range s.targets(t, ev.Type) {
+		done := make(chan struct{})
+		if s.enqueue(d.url, d.secret, ev, done) {
+			waits = append(waits, done)
 		}
 	}
+	for _, w := range waits {
+		<-w
+	}
 }
 
-// deliverNow sends a final task event to every target and returns when
-// each has answered 2xx or run out of attempts.
-func (s *Service) deliverNow(t *Task, ev events.Event) {
+// Webhook order: events go out through one queue per endpoint and task
+// (per endpoint for events of no task), drained by one goroutine at a
+// time, so an endpoint receives a task's events in the order they
+// happened: task.progress never overtakes task.completed, even when an
+// earlier delivery is being retried. Queues of different tasks or
+// endpoints run side by side.
+
+// maxQueued bounds one queue; beyond it non-final events are dropped.
+const maxQueued = 256
+
+// hookQueue is the pending deliveries of one endpoint and task.
+type hookQueue struct {
+	items []delivery
+}
+
+// enqueue adds an event to its queue, starting the queue's goroutine when
+// idle. done, when given, is closed once the event is settled. It reports
+// false when the event was dropped.
+func (s *Service) enqueue(url, secret string, ev events.Event, done chan struct{}) bool {
 	body, err := json.Marshal(ev)
 	if err != nil {
-		return
+		return false
 	}
-	for _, d := range s.targets(t, ev.Type) {
-		d.ev, d.body = ev, body
-		s.post(s.ctx, d)
+	id, _ := ev.Data["id"].(string)
+	key := id + " " + url
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	if s.ctx.Err() != nil {
+		return false
+	}
+	q := s.hookQueues[key]
+	if q == nil {
+		q = &hookQueue{}
+		s.hookQueues[key] = q
+		s.wg.Add(1)
+		go s.drain(key, q)
+	}
+	if len(q.items) >= maxQueued && done == nil {
+		s.log.Warn("webhook queue full; event dropped", "type", ev.Type, "url", redact.URL(url))
+		return false
+	}
+	q.items = append(q.items, delivery{url: url, secret: secret, ev: ev, body: body, done: done})
+	return true
+}
+
+// drain delivers a queue's events in order until it is empty.
+func (s *Service) drain(key string, q *hookQueue) {
+	defer s.wg.Done()
+	for {
+		s.hookMu.Lock()
+		if len(q.items) == 0 {
+			delete(s.hookQueues, key)
+			s.hookMu.Unlock()
+			return
+		}
+		d := q.items[0]
+		q.items = q.items[1:]
+		s.hookMu.Unlock()
+		if s.ctx.Err() == nil {
+			s.post(s.ctx, d)
+		}
+		if d.done != nil {
+			close(d.done)
+		}
 	}
 }
 
@@ -171,7 +219,7 @@ func (s *Service) post(ctx context.Context, d delivery) {
 			return
 		}
 		if attempt >= s.cfg.WebhookAttempts || ctx.Err() != nil {
-			s.log.Warn("webhook delivery failed", "url", d.url, "type", d.ev.Type, "attempts", attempt, "err", err)
+			s.log.Warn("webhook delivery failed", "url", redact.URL(d.url), "type", d.ev.Type, "attempts", attempt, "error", err)
 			return
 		}
 		select {

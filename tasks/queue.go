@@ -40,44 +40,19 @@ func prioritySubject(p int) string {
 var ErrNotFound = errors.New("not found")
 
 // connect starts the embedded server (unless a URL is configured) and sets
-// up the stream, consumers and bucket.
+// up the stream, consumers and bucket. The connection reconnects for ever:
+// to the external servers, or to the embedded one, which the store monitor
+// restarts if it stops (see store.go).
 func (s *Service) connect(ctx context.Context) error {
 	var err error
+	opts := []nats.Option{nats.Name(s.node), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
 	if s.cfg.NATS.URL == "" {
-		opts := &server.Options{
-			ServerName: "mps-" + sanitize(s.node),
-			JetStream:  true,
-			StoreDir:   s.cfg.NATS.StoreDir,
-			NoSigs:     true,
-			NoLog:      true,
-			DontListen: true,
+		if err := s.startEmbedded(); err != nil {
+			return err
 		}
-		if s.cfg.NATS.Listen != "" {
-			host, port, err := net.SplitHostPort(s.cfg.NATS.Listen)
-			if err != nil {
-				return fmt.Errorf("nats listen %q: %w", s.cfg.NATS.Listen, err)
-			}
-			p, err := strconv.Atoi(port)
-			if err != nil {
-				return fmt.Errorf("nats listen port %q: %w", port, err)
-			}
-			if p == 0 {
-				p = server.RANDOM_PORT
-			}
-			opts.DontListen, opts.Host, opts.Port = false, host, p
-		}
-		s.ns, err = server.NewServer(opts)
-		if err != nil {
-			return fmt.Errorf("embedded nats: %w", err)
-		}
-		go s.ns.Start()
-		if !s.ns.ReadyForConnections(15 * time.Second) {
-			s.ns.Shutdown()
-			return fmt.Errorf("embedded nats did not start")
-		}
-		s.nc, err = nats.Connect("", nats.InProcessServer(s.ns), nats.Name(s.node))
+		s.nc, err = nats.Connect("", append(opts, nats.InProcessServer(embedded{s}))...)
 	} else {
-		s.nc, err = nats.Connect(s.cfg.NATS.URL, nats.Name(s.node), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second))
+		s.nc, err = nats.Connect(s.cfg.NATS.URL, opts...)
 	}
 	if err != nil {
 		return fmt.Errorf("nats connect: %w", err)
@@ -86,6 +61,88 @@ func (s *Service) connect(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
+	return s.ensureStore(ctx)
+}
+
+// embeddedOptions are the embedded server's options; a listen port of 0
+// is the port picked at the first start, so other nodes find a restarted
+// server where it was.
+func (s *Service) embeddedOptions() (*server.Options, error) {
+	opts := &server.Options{
+		ServerName: "mps-" + sanitize(s.node),
+		JetStream:  true,
+		StoreDir:   s.cfg.NATS.StoreDir,
+		NoSigs:     true,
+		NoLog:      true,
+		DontListen: true,
+	}
+	if s.cfg.NATS.Listen == "" {
+		return opts, nil
+	}
+	host, port, err := net.SplitHostPort(s.cfg.NATS.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("nats listen %q: %w", s.cfg.NATS.Listen, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return nil, fmt.Errorf("nats listen port %q: %w", port, err)
+	}
+	if p == 0 {
+		p = server.RANDOM_PORT
+		if s.natsPort != 0 {
+			p = s.natsPort
+		}
+	}
+	opts.DontListen, opts.Host, opts.Port = false, host, p
+	return opts, nil
+}
+
+// startEmbedded starts (or restarts) the embedded server.
+func (s *Service) startEmbedded() error {
+	opts, err := s.embeddedOptions()
+	if err != nil {
+		return err
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return fmt.Errorf("embedded nats: %w", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(15 * time.Second) {
+		ns.Shutdown()
+		return fmt.Errorf("embedded nats did not start")
+	}
+	if a, ok := ns.Addr().(*net.TCPAddr); ok && opts.Port == server.RANDOM_PORT {
+		s.natsPort = a.Port
+	}
+	s.nsMu.Lock()
+	s.ns = ns
+	s.nsMu.Unlock()
+	return nil
+}
+
+// embedded gives the client connection the current embedded server, so it
+// reconnects to a restarted one.
+type embedded struct{ s *Service }
+
+// InProcessConn implements nats.InProcessConnProvider.
+func (e embedded) InProcessConn() (net.Conn, error) {
+	ns := e.s.embeddedServer()
+	if ns == nil {
+		return nil, fmt.Errorf("embedded nats is not running")
+	}
+	return ns.InProcessConn()
+}
+
+func (s *Service) embeddedServer() *server.Server {
+	s.nsMu.Lock()
+	defer s.nsMu.Unlock()
+	return s.ns
+}
+
+// ensureStore creates the stream, consumers and bucket, or finds them as
+// they are (all idempotent), so it also repairs a store that lost them.
+func (s *Service) ensureStore(ctx context.Context) error {
 	if _, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:       streamName,
 		Subjects:   []string{subjectPrefix + "*"},
@@ -95,6 +152,7 @@ func (s *Service) connect(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("task stream: %w", err)
 	}
+	consumers := make([]jetstream.Consumer, 0, len(priorities))
 	for _, p := range priorities {
 		c, err := s.js.CreateOrUpdateConsumer(ctx, streamName, jetstream.ConsumerConfig{
 			Durable:       "workers-" + p,
@@ -106,11 +164,14 @@ func (s *Service) connect(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("task consumer %s: %w", p, err)
 		}
-		s.consumers = append(s.consumers, c)
+		consumers = append(consumers, c)
 	}
-	s.kv, err = s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucketName, Storage: jetstream.FileStorage})
+	kv, err := s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucketName, Storage: jetstream.FileStorage})
 	if err != nil {
 		return fmt.Errorf("task bucket: %w", err)
+	}
+	if s.kv == nil { // the handles are by name: the first ones stay valid
+		s.consumers, s.kv = consumers, kv
 	}
 	return nil
 }
@@ -118,10 +179,11 @@ func (s *Service) connect(ctx context.Context) error {
 // NATSURL is where other nodes reach this node's embedded server ("" when
 // it does not listen or the service uses an external NATS).
 func (s *Service) NATSURL() string {
-	if s.ns == nil || s.cfg.NATS.Listen == "" {
+	ns := s.embeddedServer()
+	if ns == nil || s.cfg.NATS.Listen == "" {
 		return ""
 	}
-	return s.ns.ClientURL()
+	return ns.ClientURL()
 }
 
 func taskKey(id string) string { return "task." + id }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"mps/internal/config"
 	"mps/internal/events"
 	"mps/internal/vod"
 )
@@ -40,13 +41,12 @@ func TestWatchFolderFiresOnceWithSignedWebhook(t *testing.T) {
 	data := t.TempDir()
 	watch := filepath.Join(data, "drop")
 	svc, ts := startService(t, Config{
-		DataDir:     data,
-		WatchSettle: 700 * time.Millisecond,
-		Webhooks:    []Webhook{{URL: hooks.srv.URL, Secret: "watch-secret"}},
-		Schemes: []Scheme{{
+		DataDir:  data,
+		Webhooks: []config.Webhook{{URL: hooks.srv.URL, Secret: "watch-secret"}},
+		Schemes: []config.Scheme{{Enabled: true,
 			Name:    "ingest",
-			Trigger: Trigger{Watch: &WatchTrigger{Dir: watch, Glob: "*.mp4"}},
-			Operations: []OpRef{
+			Trigger: config.SchemeTrigger{Watch: &config.WatchTrigger{Dir: watch, Glob: "*.mp4", Settle: config.Duration(700 * time.Millisecond)}},
+			Operations: []config.OpRef{
 				{Operation: vod.Operation{Type: vod.TypeSnapshot, Snapshot: &vod.SnapshotSpec{Times: []vod.Offset{"2s"}}}},
 				{Operation: vod.Operation{Type: vod.TypeSprite, Sprite: &vod.SpriteSpec{Every: "1s", Rows: 2, Columns: 3}}},
 			},
@@ -136,9 +136,9 @@ func TestRecordingTriggerAndPassThrough(t *testing.T) {
 	bus := events.NewBus()
 	svc, err := New(Config{
 		DataDir: t.TempDir(), RecordingsDir: rec,
-		Webhooks: []Webhook{{URL: hooks.srv.URL, Secret: "r", Events: []string{"record.*", "task.completed"}}},
-		Schemes: []Scheme{{Name: "rec-thumbs", Trigger: Trigger{Recording: &RecordingTrigger{PathPattern: "live/*"}},
-			Operations: []OpRef{{Operation: vod.Operation{Type: vod.TypeProbe}}}}},
+		Webhooks: []config.Webhook{{URL: hooks.srv.URL, Secret: "r", Events: []string{"record.*", "task.completed"}}},
+		Schemes: []config.Scheme{{Enabled: true, Name: "rec-thumbs", Trigger: config.SchemeTrigger{Recording: &config.RecordingTrigger{Path: "live/*"}},
+			Operations: []config.OpRef{{Operation: vod.Operation{Type: vod.TypeProbe}}}}},
 	}, bus, testLogger(t))
 	if err != nil {
 		t.Fatal(err)

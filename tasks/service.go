@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"mps/internal/config"
 	"mps/internal/events"
 	"mps/internal/vod"
 )
@@ -29,9 +30,11 @@ type Service struct {
 	roots []string // allowed input roots, resolved
 	env   *vod.Env
 
-	schemes map[string]*Scheme
+	schemes map[string]*config.Scheme
 
-	ns        *server.Server
+	nsMu      sync.Mutex
+	ns        *server.Server // the embedded server, restarted by storeLoop
+	natsPort  int            // the embedded server's port, kept across restarts
 	nc        *nats.Conn
 	js        jetstream.JetStream
 	kv        jetstream.KeyValue
@@ -42,10 +45,18 @@ type Service struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	wake   chan struct{}
-	hooks  chan delivery
 	client *http.Client
 
-	lastID atomic.Int64
+	lastID    atomic.Int64
+	index     *taskIndex
+	stopIndex context.CancelFunc // stops the index watch
+
+	storeCheck chan struct{} // wakes the store monitor
+	healthMu   sync.Mutex
+	health     Health
+
+	hookMu     sync.Mutex
+	hookQueues map[string]*hookQueue
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc
@@ -74,21 +85,27 @@ func New(cfg Config, bus *events.Bus, log *slog.Logger) (*Service, error) {
 	}
 	s := &Service{
 		cfg: cfg, bus: bus, log: log.With("component", "tasks", "node", node), node: node,
-		schemes: map[string]*Scheme{},
-		wake:    make(chan struct{}, 1),
-		hooks:   make(chan delivery, 256),
-		client:  &http.Client{Timeout: 15 * time.Second},
-		running: map[string]context.CancelCauseFunc{},
+		schemes:    map[string]*config.Scheme{},
+		wake:       make(chan struct{}, 1),
+		hookQueues: map[string]*hookQueue{},
+		storeCheck: make(chan struct{}, 1),
+		health:     Health{Status: "ok", Since: time.Now().UTC()},
+		client:     cfg.HTTPClient,
+		running:    map[string]context.CancelCauseFunc{},
+	}
+	if s.client == nil {
+		// Requests carry their own time-outs (webhook posts, downloads).
+		s.client = &http.Client{}
 	}
 	for i := range cfg.Schemes {
 		s.schemes[cfg.Schemes[i].Name] = &cfg.Schemes[i]
 	}
-	for _, d := range []string{"uploads", "downloads", "outputs"} {
-		if err := os.MkdirAll(filepath.Join(cfg.DataDir, d), 0o755); err != nil {
+	for _, d := range []string{filepath.Join(cfg.DataDir, "uploads"), filepath.Join(cfg.DataDir, "downloads"), cfg.Tasks.OutputDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("tasks: %w", err)
 		}
 	}
-	roots := append([]string{cfg.DataDir}, cfg.InputRoots...)
+	roots := append([]string{cfg.DataDir}, cfg.Tasks.InputRoots...)
 	if cfg.RecordingsDir != "" {
 		roots = append(roots, cfg.RecordingsDir)
 	}
@@ -148,10 +165,14 @@ func (s *Service) Start(ctx context.Context) error {
 		return fmt.Errorf("tasks: subscribe: %w", err)
 	}
 	s.subs = append(s.subs, wake, cancelSub)
-	for range 2 {
-		s.wg.Add(1)
-		go s.deliverLoop()
+	if err := s.startIndex(); err != nil {
+		s.Close()
+		return fmt.Errorf("tasks: %w", err)
 	}
+	s.wg.Add(1)
+	go s.janitorLoop()
+	s.wg.Add(1)
+	go s.storeLoop()
 	busSub := s.bus.Subscribe(256)
 	s.wg.Add(1)
 	go s.busLoop(busSub)
@@ -165,7 +186,7 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.wg.Add(1)
 	go s.workLoop()
-	s.log.Info("task service started", "concurrency", s.cfg.Concurrency, "nats", s.natsDesc())
+	s.log.Info("task service started", "concurrency", s.cfg.Tasks.Concurrency, "nats", s.natsDesc())
 	return nil
 }
 
@@ -197,9 +218,9 @@ func (s *Service) Close() {
 	if s.nc != nil {
 		s.nc.Close()
 	}
-	if s.ns != nil {
-		s.ns.Shutdown()
-		s.ns.WaitForShutdown()
+	if ns := s.embeddedServer(); ns != nil {
+		ns.Shutdown()
+		ns.WaitForShutdown()
 	}
 }
 

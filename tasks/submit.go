@@ -9,12 +9,12 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"mps/internal/config"
 	"mps/internal/vod"
 )
 
@@ -25,15 +25,23 @@ type Request struct {
 	Input string `json:"input"`
 	// Operations are inline operations or {"template": "name"}; or set
 	// Scheme to run a scheme's operations.
-	Operations []OpRef `json:"operations,omitempty"`
-	Scheme     string  `json:"scheme,omitempty"`
-	Output     Output  `json:"output,omitzero"`
+	Operations []config.OpRef      `json:"operations,omitempty"`
+	Scheme     string              `json:"scheme,omitempty"`
+	Output     config.SchemeOutput `json:"output,omitzero"`
 	// Priority > 0 runs before normal (0) tasks, < 0 after.
-	Priority int    `json:"priority,omitempty"`
-	Notify   Notify `json:"notify,omitzero"`
+	Priority int           `json:"priority,omitempty"`
+	Notify   RequestNotify `json:"notify,omitzero"`
 	// SessionID de-duplicates: a repeated submission with the same id
 	// returns the task the first one created.
 	SessionID string `json:"session_id,omitempty"`
+}
+
+// RequestNotify is a task request's notify: the keys of a scheme's notify
+// (mode, webhooks, secret), plus url, the single webhook earlier API
+// clients send, kept as an alias of one more entry in webhooks.
+type RequestNotify struct {
+	config.SchemeNotify
+	URL string `json:"url,omitempty"`
 }
 
 // BadRequestError is a submission refused for its content (HTTP 400).
@@ -54,8 +62,13 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 	if s.kv == nil {
 		return nil, false, fmt.Errorf("tasks: service not started")
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
+	defer cancel()
 	t := &Task{ID: s.newID(), SessionID: req.SessionID, Input: strings.TrimSpace(req.Input), Priority: req.Priority,
-		Notify: req.Notify, Status: StatusWaiting, Created: time.Now().UTC()}
+		Notify: req.Notify.SchemeNotify, Status: StatusWaiting, Created: time.Now().UTC()}
+	if req.Notify.URL != "" {
+		t.Notify.Webhooks = append(append([]string(nil), t.Notify.Webhooks...), req.Notify.URL)
+	}
 	if len(req.SessionID) > 256 {
 		return nil, false, badRequest("session_id longer than 256 bytes")
 	}
@@ -73,7 +86,7 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 		if len(refs) == 0 {
 			refs = sc.Operations
 		}
-		if output == (Output{}) {
+		if output == (config.SchemeOutput{}) {
 			output = sc.Output
 			if output.Dir == "" && output.Prefix == "" {
 				output.Prefix = sc.Name
@@ -82,22 +95,29 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 		if t.Notify.Mode == "" {
 			t.Notify.Mode = sc.Notify.Mode
 		}
-		if t.Notify.URL == "" {
-			t.Notify.URL, t.Notify.Secret = sc.Notify.URL, sc.Notify.Secret
+		if len(t.Notify.Webhooks) == 0 {
+			t.Notify.Webhooks, t.Notify.Secret = sc.Notify.Webhooks, sc.Notify.Secret
 		}
 		if req.Priority == 0 {
 			t.Priority = sc.Priority
 		}
+		t.KeepFor = sc.KeepFor
+	}
+	if t.KeepFor == 0 {
+		t.KeepFor = s.cfg.Tasks.KeepFor
 	}
 	if t.Notify.Mode == "" {
-		t.Notify.Mode = NotifyFinish
+		t.Notify.Mode = config.NotifyFinish
 	}
 	if err := validNotify(t.Notify); err != nil {
 		return nil, false, badRequest("%v", err)
 	}
-	if t.Notify.URL != "" {
-		if u, err := url.Parse(t.Notify.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, false, badRequest("notify url must be http(s)")
+	if len(t.Notify.Webhooks) > 10 {
+		return nil, false, badRequest("too many notify webhooks (%d > 10)", len(t.Notify.Webhooks))
+	}
+	for _, w := range t.Notify.Webhooks {
+		if u, err := url.Parse(w); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, false, badRequest("notify webhook %q must be an http(s) URL", w)
 		}
 	}
 	if len(refs) == 0 {
@@ -127,11 +147,11 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 		key := "session." + sessionHash(req.SessionID)
 		if _, err := s.kv.Create(ctx, key, []byte(t.ID)); err != nil {
 			if !errors.Is(err, jetstream.ErrKeyExists) {
-				return nil, false, fmt.Errorf("session: %w", err)
+				return nil, false, fmt.Errorf("session: %w", s.storeErr(err))
 			}
 			e, err := s.kv.Get(ctx, key)
 			if err != nil {
-				return nil, false, fmt.Errorf("session: %w", err)
+				return nil, false, fmt.Errorf("session: %w", s.storeErr(err))
 			}
 			// The first submitter may still be writing the task.
 			for range 50 {
@@ -145,14 +165,32 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 		}
 	}
 	if _, err := s.save(ctx, t, 0); err != nil {
-		return nil, false, fmt.Errorf("store task: %w", err)
+		return nil, false, fmt.Errorf("store task: %w", s.storeErr(err))
 	}
+	s.index.add(t.ID)
 	if _, err := s.js.Publish(ctx, prioritySubject(t.Priority), []byte(t.ID), jetstream.WithMsgID(t.ID)); err != nil {
-		return nil, false, fmt.Errorf("queue task: %w", err)
+		s.unstore(t)
+		return nil, false, fmt.Errorf("queue task: %w", s.storeErr(err))
 	}
 	s.log.Info("task queued", "task", t.ID, "scheme", t.Scheme, "input", t.Input, "ops", len(t.Operations))
 	s.emit(t, "task.created", nil, true)
 	return t, true, nil
+}
+
+// unstore removes a task record that could not be queued (best effort:
+// the store may be failing), so a refused submission leaves no task
+// waiting for ever and the client can submit again.
+func (s *Service) unstore(t *Task) {
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.StoreTimeout)
+	defer cancel()
+	if err := s.kv.Purge(ctx, taskKey(t.ID)); err != nil {
+		s.log.Warn("remove unqueued task", "task", t.ID, "error", err)
+		return
+	}
+	s.index.remove(t.ID)
+	if t.SessionID != "" {
+		_ = s.kv.Purge(ctx, "session."+sessionHash(t.SessionID))
+	}
 }
 
 func sessionHash(id string) string {
@@ -161,7 +199,7 @@ func sessionHash(id string) string {
 }
 
 // resolveOp expands a template reference and validates the operation.
-func (s *Service) resolveOp(r OpRef) (vod.Operation, error) {
+func (s *Service) resolveOp(r config.OpRef) (vod.Operation, error) {
 	op := r.Operation
 	if r.Template != "" {
 		if op.Type != "" {
@@ -220,7 +258,7 @@ func namesOf(op vod.Operation) []nameRef {
 
 // outputDir validates the requested output and returns it relative to
 // DataDir/outputs, in slash form.
-func outputDir(o Output, id string) (string, error) {
+func outputDir(o config.SchemeOutput, id string) (string, error) {
 	check := func(what, p string) (string, error) {
 		if p == "" {
 			return "", nil
@@ -259,9 +297,17 @@ func outputDir(o Output, id string) (string, error) {
 	return path.Join(prefix, id), nil
 }
 
-// Get returns a task.
+// Get returns a task as readers see it (see [StatusOrphaned]).
 func (s *Service) Get(ctx context.Context, id string) (*Task, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
+	defer cancel()
 	t, _, err := s.load(ctx, id)
+	if err == nil {
+		t, err = s.view(ctx, t)
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, s.storeErr(err)
+	}
 	return t, err
 }
 
@@ -297,52 +343,59 @@ type ListOptions struct {
 	Scheme string
 	// Limit caps the page (default 50, max 500).
 	Limit int
-	// Cursor continues after the last id of the previous page; Offset
-	// skips that many matches instead.
+	// Cursor (the API's "after") continues after the last id of the
+	// previous page; Offset skips that many matches instead.
 	Cursor string
 	Offset int
 }
 
 // List returns tasks newest first and the cursor of the next page ("" at
-// the end).
+// the end). It walks the node's index of task ids from the cursor and
+// loads only as many tasks as the page (and its filters) needs.
 func (s *Service) List(ctx context.Context, o ListOptions) ([]Task, string, error) {
 	if o.Limit <= 0 {
 		o.Limit = 50
 	}
 	o.Limit = min(o.Limit, 500)
-	lister, err := s.kv.ListKeysFiltered(ctx, "task.*")
-	if err != nil {
+	if s.index == nil {
+		return nil, "", fmt.Errorf("tasks: service not started")
+	}
+	if err := s.index.wait(ctx); err != nil {
 		return nil, "", fmt.Errorf("list tasks: %w", err)
 	}
-	var ids []string
-	for k := range lister.Keys() {
-		ids = append(ids, strings.TrimPrefix(k, "task."))
-	}
-	_ = lister.Stop()
-	sort.Sort(sort.Reverse(sort.StringSlice(ids)))
 	var out []Task
 	skipped := 0
-	for _, id := range ids {
-		if o.Cursor != "" && id >= o.Cursor {
-			continue
+	cursor := o.Cursor
+	for {
+		ids := s.index.before(cursor, o.Limit+1)
+		if len(ids) == 0 {
+			return out, "", nil
 		}
-		t, _, err := s.load(ctx, id)
-		if err != nil {
-			continue
+		for _, id := range ids {
+			cursor = id
+			t, _, err := s.load(ctx, id)
+			if errors.Is(err, ErrNotFound) {
+				continue // deleted since the index saw it
+			}
+			if err == nil {
+				t, err = s.view(ctx, t)
+			}
+			if err != nil {
+				return nil, "", fmt.Errorf("list tasks: %w", s.storeErr(err))
+			}
+			if (o.Status != "" && t.Status != o.Status) || (o.Scheme != "" && t.Scheme != o.Scheme) {
+				continue
+			}
+			if skipped < o.Offset {
+				skipped++
+				continue
+			}
+			if len(out) == o.Limit {
+				return out, out[len(out)-1].ID, nil
+			}
+			out = append(out, t.public())
 		}
-		if (o.Status != "" && t.Status != o.Status) || (o.Scheme != "" && t.Scheme != o.Scheme) {
-			continue
-		}
-		if skipped < o.Offset {
-			skipped++
-			continue
-		}
-		if len(out) == o.Limit {
-			return out, out[len(out)-1].ID, nil
-		}
-		out = append(out, t.public())
 	}
-	return out, "", nil
 }
 
 // marshal is json.Marshal for API bodies.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"mps/internal/config"
 	"mps/internal/vod"
 )
 
@@ -40,16 +41,22 @@ type Task struct {
 	Operations []vod.Operation `json:"operations"`
 	// Output is the output directory relative to DataDir/outputs; results
 	// are served under /outputs/<Output>/.
-	Output   string    `json:"output"`
-	Priority int       `json:"priority,omitempty"`
-	Notify   Notify    `json:"notify,omitzero"`
-	Status   Status    `json:"status"`
-	Progress float64   `json:"progress"`
-	Ops      []OpState `json:"ops"`
-	Error    string    `json:"error,omitempty"`
+	Output   string              `json:"output"`
+	Priority int                 `json:"priority,omitempty"`
+	Notify   config.SchemeNotify `json:"notify,omitzero"`
+	Status   Status              `json:"status"`
+	Progress float64             `json:"progress"`
+	Ops      []OpState           `json:"ops"`
+	Error    string              `json:"error,omitempty"`
 	// Attempts counts starts; more than one means a node died mid-task.
 	Attempts int    `json:"attempts"`
 	Node     string `json:"node,omitempty"`
+	// LeaseUntil is when the running node's lease runs out unless renewed
+	// (shown with PROCESSING and ORPHANED, never stored).
+	LeaseUntil time.Time `json:"lease_until,omitzero"`
+	// KeepFor is how long the record and outputs stay after the task
+	// ends (the scheme's keep_for or tasks.keep_for; 0: for ever).
+	KeepFor config.Duration `json:"keep_for,omitempty"`
 	// Notified records that the end-of-task webhooks went out.
 	Notified bool      `json:"notified,omitempty"`
 	Created  time.Time `json:"created"`

@@ -24,7 +24,7 @@ type Upload struct {
 // form data whose first file part is taken. Bodies over UploadLimit get
 // 413 and leave nothing behind.
 func (s *Service) handleUpload(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.UploadLimit+64<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, int64(s.cfg.Tasks.UploadLimit)+64<<10)
 	var src io.Reader = r.Body
 	name := r.URL.Query().Get("name")
 	if name == "" {
@@ -67,12 +67,12 @@ func (s *Service) saveUpload(src io.Reader, final string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := io.Copy(f, io.LimitReader(src, s.cfg.UploadLimit+1))
+	n, err := io.Copy(f, io.LimitReader(src, int64(s.cfg.Tasks.UploadLimit)+1))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil && n > s.cfg.UploadLimit {
-		err = fmt.Errorf("%w (limit %d bytes)", ErrTooLarge, s.cfg.UploadLimit)
+	if err == nil && n > int64(s.cfg.Tasks.UploadLimit) {
+		err = fmt.Errorf("%w (limit %d bytes)", ErrTooLarge, int64(s.cfg.Tasks.UploadLimit))
 	}
 	if err == nil && n == 0 {
 		err = errors.New("empty upload")

@@ -11,126 +11,161 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
-
+	"mps/internal/config"
 	"mps/internal/events"
 )
 
-// startWatch watches a scheme's folder. A file counts as arrived when its
-// size and modification time stop changing for WatchSettle; it then fires
-// the scheme once. Files already there at start are considered too: the
-// session id (scheme, path, size, mtime) makes a file that was already
-// processed — by this node or another watching the same folder — a no-op.
-func (s *Service) startWatch(sc Scheme) error {
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		return fmt.Errorf("watch: %w", err)
-	}
+// defaultSettle is how long an arrived file must stay unchanged when the
+// trigger does not say.
+const defaultSettle = 2 * time.Second
+
+// startWatch watches a scheme's folder. A file arrives when its writer
+// closes it (Linux reports the close), when it is renamed into the folder,
+// or — for files found at start and where no close events exist — when it
+// has not changed for the settle time; it must then stay unchanged for the
+// settle time. Temporary names are ignored. Each version of a file (name,
+// size, modification time) fires the scheme once: the session id made of
+// them turns a repeat, on this node or another watching the same folder,
+// into a no-op.
+func (s *Service) startWatch(sc config.Scheme) error {
 	dir := sc.Trigger.Watch.Dir
-	if err := w.Add(dir); err != nil {
-		w.Close()
-		return fmt.Errorf("watch %s: %w", dir, err)
+	de, err := watchDir(dir)
+	if err != nil {
+		return err
 	}
-	fw := &folderWatch{s: s, sc: sc, pending: map[string]bool{}}
+	settle := sc.Trigger.Watch.Settle.D()
+	if settle <= 0 {
+		settle = s.cfg.WatchSettle
+	}
+	fw := &folderWatch{s: s, sc: sc, dir: dir, settle: settle, pending: map[string]*arrival{}}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		defer w.Close()
-		if entries, err := os.ReadDir(dir); err == nil {
-			for _, e := range entries {
-				fw.consider(filepath.Join(dir, e.Name()))
-			}
-		}
-		for {
-			select {
-			case <-s.ctx.Done():
-				fw.wg.Wait()
-				return
-			case ev, ok := <-w.Events:
-				if !ok {
-					return
-				}
-				if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Write) || ev.Has(fsnotify.Rename) {
-					fw.consider(ev.Name)
-				}
-			case err, ok := <-w.Errors:
-				if !ok {
-					return
-				}
-				s.log.Warn("watch folder", "scheme", sc.Name, "err", err)
-			}
-		}
+		defer func() { _ = de.Close() }()
+		fw.run(de)
 	}()
 	return nil
 }
 
-// folderWatch tracks files of one watched folder that are still settling.
+// folderWatch tracks the files of one watched folder until they arrive.
+// Only its run goroutine touches pending.
 type folderWatch struct {
-	s  *Service
-	sc Scheme
-	wg sync.WaitGroup
+	s      *Service
+	sc     config.Scheme
+	dir    string
+	settle time.Duration
+	wg     sync.WaitGroup
 
-	mu      sync.Mutex
-	pending map[string]bool
+	pending map[string]*arrival
 }
 
-// consider starts settling a file unless it is already being watched.
-func (fw *folderWatch) consider(p string) {
-	name := filepath.Base(p)
-	if strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".part") || strings.HasSuffix(name, ".tmp") {
+// arrival is a file on its way in.
+type arrival struct {
+	writing bool      // a writer has it open (a close event will come)
+	since   time.Time // last event or change
+	size    int64
+	mtime   time.Time
+}
+
+func (fw *folderWatch) run(de dirEvents) {
+	defer fw.wg.Wait()
+	fw.rescan()
+	tick := time.NewTicker(min(fw.settle/4, 250*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-fw.s.ctx.Done():
+			return
+		case ev, ok := <-de.Events():
+			if !ok {
+				return
+			}
+			fw.event(ev)
+		case err := <-de.Errors():
+			fw.s.log.Warn("watch folder", "scheme", fw.sc.Name, "error", err)
+		case now := <-tick.C:
+			fw.check(now)
+		}
+	}
+}
+
+// rescan considers every file in the folder (at start, after lost events).
+func (fw *folderWatch) rescan() {
+	entries, err := os.ReadDir(fw.dir)
+	if err != nil {
+		fw.s.log.Warn("watch folder", "scheme", fw.sc.Name, "error", err)
 		return
+	}
+	for _, e := range entries {
+		if fw.pending[e.Name()] == nil { // keep what events already say
+			fw.event(fileEvent{Name: e.Name(), Kind: fileTouched})
+		}
+	}
+}
+
+func (fw *folderWatch) event(ev fileEvent) {
+	switch {
+	case ev.Kind == fileRescan:
+		fw.rescan()
+		return
+	case ev.Kind == fileGone:
+		delete(fw.pending, ev.Name)
+		return
+	case !fw.wanted(ev.Name):
+		return
+	}
+	a := fw.pending[ev.Name]
+	if a == nil {
+		a = &arrival{size: -1}
+		fw.pending[ev.Name] = a
+	}
+	a.since = time.Now()
+	a.writing = ev.Kind == fileWriting
+	if fi, err := os.Stat(filepath.Join(fw.dir, ev.Name)); err == nil {
+		a.size, a.mtime = fi.Size(), fi.ModTime()
+	}
+}
+
+// wanted reports whether a name can fire the scheme: not a temporary
+// name, and matching the glob.
+func (fw *folderWatch) wanted(name string) bool {
+	if strings.HasPrefix(name, ".") || strings.HasSuffix(name, "~") ||
+		strings.HasSuffix(name, ".part") || strings.HasSuffix(name, ".tmp") {
+		return false
 	}
 	glob := fw.sc.Trigger.Watch.Glob
 	if glob == "" {
-		glob = "*"
+		return true
 	}
-	if ok, _ := filepath.Match(glob, name); !ok {
-		return
-	}
-	fw.mu.Lock()
-	if fw.pending[p] {
-		fw.mu.Unlock()
-		return
-	}
-	fw.pending[p] = true
-	fw.mu.Unlock()
-	fw.wg.Add(1)
-	go func() {
-		defer fw.wg.Done()
-		defer func() {
-			fw.mu.Lock()
-			delete(fw.pending, p)
-			fw.mu.Unlock()
-		}()
-		fi, ok := fw.settle(p)
-		if !ok {
-			return
-		}
-		fw.fire(p, fi)
-	}()
+	ok, _ := filepath.Match(glob, name)
+	return ok
 }
 
-// settle polls p until it keeps size and mtime for WatchSettle.
-func (fw *folderWatch) settle(p string) (os.FileInfo, bool) {
-	s := fw.s
-	poll := min(s.cfg.WatchSettle/4, 250*time.Millisecond)
-	var last os.FileInfo
-	stableSince := time.Now()
-	for {
+// check fires the files that have arrived and stayed unchanged.
+func (fw *folderWatch) check(now time.Time) {
+	for name, a := range fw.pending {
+		if a.writing || now.Sub(a.since) < fw.settle {
+			continue
+		}
+		p := filepath.Join(fw.dir, name)
 		fi, err := os.Stat(p)
 		if err != nil || !fi.Mode().IsRegular() {
-			return nil, false
+			delete(fw.pending, name)
+			continue
 		}
-		if last == nil || fi.Size() != last.Size() || !fi.ModTime().Equal(last.ModTime()) {
-			last, stableSince = fi, time.Now()
-		} else if time.Since(stableSince) >= s.cfg.WatchSettle && fi.Size() > 0 {
-			return fi, true
+		if fi.Size() != a.size || !fi.ModTime().Equal(a.mtime) {
+			a.size, a.mtime, a.since = fi.Size(), fi.ModTime(), now
+			continue
 		}
-		select {
-		case <-s.ctx.Done():
-			return nil, false
-		case <-time.After(poll):
+		delete(fw.pending, name)
+		if fi.Size() == 0 {
+			continue
 		}
+		fw.wg.Add(1)
+		go func() {
+			defer fw.wg.Done()
+			fw.fire(p, fi)
+		}()
 	}
 }
 
@@ -146,7 +181,7 @@ func (fw *folderWatch) fire(p string, fi os.FileInfo) {
 	t, created, err := s.Submit(s.ctx, Request{Input: abs, Scheme: sc.Name, SessionID: session})
 	if err != nil {
 		if s.ctx.Err() == nil && !errors.Is(err, ErrSchemeDisabled) {
-			s.log.Warn("watch folder submit", "scheme", sc.Name, "file", abs, "err", err)
+			s.log.Warn("watch folder submit", "scheme", sc.Name, "file", abs, "error", err)
 		}
 		return
 	}
@@ -171,8 +206,8 @@ func (s *Service) onRecording(ev events.Event) {
 		if r == nil {
 			continue
 		}
-		if r.PathPattern != "" {
-			if ok, _ := path.Match(r.PathPattern, ev.Path); !ok {
+		if r.Path != "" {
+			if ok, _ := path.Match(r.Path, ev.Path); !ok {
 				continue
 			}
 		}
@@ -181,27 +216,28 @@ func (s *Service) onRecording(ev events.Event) {
 		}
 		_, _, err := s.Submit(s.ctx, Request{Input: file, Scheme: sc.Name, SessionID: "record:" + sc.Name + ":" + file})
 		if err != nil && s.ctx.Err() == nil {
-			s.log.Warn("recording scheme submit", "scheme", sc.Name, "file", file, "err", err)
+			s.log.Warn("recording scheme submit", "scheme", sc.Name, "file", file, "error", err)
 		}
 	}
 }
 
 // SchemeInfo is a scheme and whether it is enabled.
 type SchemeInfo struct {
-	Scheme
+	config.Scheme
 	Enabled bool `json:"enabled"`
 }
 
 func schemeKey(name string) string { return "scheme." + name }
 
-// schemeEnabled reads the cluster-wide switch (default: !Disabled).
-func (s *Service) schemeEnabled(ctx context.Context, sc *Scheme) bool {
+// schemeEnabled reads the cluster-wide switch (default: the scheme's
+// enabled setting).
+func (s *Service) schemeEnabled(ctx context.Context, sc *config.Scheme) bool {
 	if sc == nil {
 		return false
 	}
 	e, err := s.kv.Get(ctx, schemeKey(sc.Name))
 	if err != nil {
-		return !sc.Disabled
+		return sc.Enabled
 	}
 	return string(e.Value()) == "enabled"
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"mps/internal/config"
 	"mps/internal/events"
 	"mps/internal/vod"
 )
@@ -40,7 +41,7 @@ func TestWebhookRetriesAndNATSEvents(t *testing.T) {
 		w.WriteHeader(http.StatusInternalServerError)
 	}))
 	defer dead.Close()
-	svc, _ := startService(t, Config{WebhookAttempts: 3, Webhooks: []Webhook{
+	svc, _ := startService(t, Config{WebhookAttempts: 3, Webhooks: []config.Webhook{
 		{URL: flaky.URL, Secret: "x", Events: []string{"task.completed"}},
 		{URL: dead.URL, Secret: "y", Events: []string{"task.completed"}},
 	}})
@@ -49,7 +50,7 @@ func TestWebhookRetriesAndNATSEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	task, _, err := svc.Submit(context.Background(), Request{Input: testFile("h264_aac_1s_gop.mp4"),
-		Operations: []OpRef{{Operation: vod.Operation{Type: vod.TypeProbe}}}})
+		Operations: []config.OpRef{{Operation: vod.Operation{Type: vod.TypeProbe}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"mps/internal/config"
 	"mps/internal/events"
 	"mps/internal/vod"
 )
@@ -24,7 +25,7 @@ var (
 // free; a core-NATS subscription on the task subjects wakes it early.
 func (s *Service) workLoop() {
 	defer s.wg.Done()
-	slots := make(chan struct{}, s.cfg.Concurrency)
+	slots := make(chan struct{}, s.cfg.Tasks.Concurrency)
 	var running sync.WaitGroup
 	defer running.Wait()
 	for {
@@ -65,7 +66,7 @@ func (s *Service) fetch() jetstream.Msg {
 		batch, err := c.FetchNoWait(1)
 		if err != nil {
 			if s.ctx.Err() == nil {
-				s.log.Warn("fetch tasks", "err", err)
+				s.log.Warn("fetch tasks", "error", err)
 			}
 			continue
 		}
@@ -102,7 +103,7 @@ func (s *Service) handle(msg jetstream.Msg) {
 		return
 	}
 	if err != nil {
-		s.log.Warn("load task", "task", id, "err", err)
+		s.log.Warn("load task", "task", id, "error", err)
 		_ = msg.NakWithDelay(time.Second)
 		return
 	}
@@ -118,7 +119,7 @@ func (s *Service) handle(msg jetstream.Msg) {
 		s.notifyEnd(t)
 	}
 	if err := msg.Ack(); err != nil && ctx.Err() == nil {
-		s.log.Warn("ack task", "task", id, "err", err)
+		s.log.Warn("ack task", "task", id, "error", err)
 	}
 }
 
@@ -137,6 +138,8 @@ func (s *Service) run(id string) *Task {
 		s.mu.Unlock()
 	}()
 
+	stopLease := s.holdLease(id)
+	defer stopLease()
 	gaveUp := false
 	t, rev, err := s.mutate(s.ctx, id, func(t *Task) bool {
 		if t.Status.Terminal() {
@@ -159,7 +162,7 @@ func (s *Service) run(id string) *Task {
 		if s.ctx.Err() != nil {
 			return nil
 		}
-		s.log.Error("claim task", "task", id, "err", err)
+		s.log.Error("claim task", "task", id, "error", err)
 		return &Task{ID: id, Status: StatusFail, Notified: true}
 	}
 	if t.Status.Terminal() {
@@ -208,7 +211,7 @@ func (tr *taskRun) write() {
 			return
 		}
 		if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) && !errors.Is(err, jetstream.ErrKeyExists) {
-			tr.s.log.Warn("save task", "task", tr.t.ID, "err", err)
+			tr.s.log.Warn("save task", "task", tr.t.ID, "error", err)
 			return
 		}
 		cur, rev, err := tr.s.load(tr.s.ctx, tr.t.ID)
@@ -232,7 +235,7 @@ func (tr *taskRun) execute() {
 		return
 	}
 	defer cleanup()
-	outRoot := filepath.Join(s.cfg.DataDir, "outputs", filepath.FromSlash(t.Output))
+	outRoot := filepath.Join(s.cfg.Tasks.OutputDir, filepath.FromSlash(t.Output))
 	n := len(t.Operations)
 	for i, op := range t.Operations {
 		if tr.ctx.Err() != nil {
@@ -335,7 +338,7 @@ func (s *Service) notifyEnd(t *Task) {
 		cur.Notified = true
 		return true
 	}); err != nil {
-		s.log.Warn("record notified", "task", t.ID, "err", err)
+		s.log.Warn("record notified", "task", t.ID, "error", err)
 	}
 }
 
@@ -363,7 +366,7 @@ func (s *Service) taskEvent(t *Task, typ string, extra map[string]any) events.Ev
 func (s *Service) emit(t *Task, typ string, extra map[string]any, hook bool) {
 	ev := s.taskEvent(t, typ, extra)
 	s.publish(ev)
-	if hook && t.Notify.Mode == NotifyChange {
+	if hook && t.Notify.Mode == config.NotifyChange {
 		s.deliverLater(t, ev)
 	}
 }

@@ -26,7 +26,7 @@ const processUsage = `Usage:
 Runs operations on a media file locally, without a server or a queue, the
 way a task runs them. Templates and schemes come from the config file (-c,
 else ./mps.yaml, else the built-in defaults); --op adds an inline operation
-as JSON, e.g. --op '{"type":"snapshot","snapshot":{"at":["1s","50%"]}}'.
+as JSON, e.g. --op '{"type":"snapshot","snapshot":{"times":["1s","50%"]}}'.
 Progress is a bar on a terminal and plain lines otherwise; the results are
 printed as JSON on stdout. The exit code is 1 when an operation fails.
 `

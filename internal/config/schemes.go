@@ -7,11 +7,9 @@ import "mps/internal/vod"
 // vod.Operation values as they are (Config.Templates), so a template in the
 // file and an inline operation in a task request read the same.
 //
-// The scheme types mirror the task service's Scheme, Trigger, OpRef, Output
-// and Notify field for field but are this package's own: config must not
-// depend on the task service (which pulls in NATS), and the file speaks of
-// `enabled: true` where the service keeps `Disabled`. The server maps one
-// onto the other.
+// These types are the only definition of a scheme: the task service takes
+// them as they are (tasks imports config, never the reverse), so what the
+// file accepts is exactly what runs.
 
 // Scheme is a named VOD workflow: what fires it, the operations it runs on
 // each input, where the results go and how the outcome is reported.
@@ -34,6 +32,9 @@ type Scheme struct {
 	Output SchemeOutput `yaml:"output" json:"output"`
 	// Notify says which task webhooks are sent.
 	Notify SchemeNotify `yaml:"notify" json:"notify"`
+	// KeepFor overrides tasks.keep_for for this scheme's tasks; 0 (or
+	// absent) takes tasks.keep_for.
+	KeepFor Duration `yaml:"keep_for" json:"keep_for,omitempty"`
 }
 
 // setDefaults gives a scheme decoded from the file its defaults.
@@ -48,7 +49,9 @@ type SchemeTrigger struct {
 }
 
 // WatchTrigger fires a scheme on each new file in Dir whose name matches
-// Glob, once the file has stopped growing.
+// Glob, once it has arrived: closed by its writer (on Linux) or renamed
+// into the folder, and unchanged for Settle. Temporary names (.part, .tmp,
+// a ~ suffix, dot files) are ignored.
 type WatchTrigger struct {
 	// Dir is the watched directory; a relative path is under
 	// storage.data_dir (see Config.DataPath).
@@ -56,6 +59,10 @@ type WatchTrigger struct {
 	// Glob is a path.Match pattern on the file name ("*.mp4"); empty
 	// matches every file.
 	Glob string `yaml:"glob" json:"glob,omitempty"`
+	// Settle is how long an arrived file must stay unchanged before it
+	// fires (default 2s); where close events are not available it is the
+	// quiet time that counts as the end of a copy.
+	Settle Duration `yaml:"settle" json:"settle,omitempty"`
 }
 
 // RecordingTrigger fires a scheme on each finished recording segment of

@@ -28,6 +28,10 @@ type Tasks struct {
 	// OutputDir receives task outputs; a relative path is under
 	// storage.data_dir.
 	OutputDir string `yaml:"output_dir" json:"output_dir"`
+	// KeepFor is how long an ended task's record and outputs, and an
+	// upload, are kept before the service deletes them; 0 keeps them for
+	// ever. A scheme's keep_for overrides it for that scheme's tasks.
+	KeepFor Duration `yaml:"keep_for" json:"keep_for"`
 }
 
 // Webhook is one HTTP endpoint events are POSTed to.

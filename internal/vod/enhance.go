@@ -193,11 +193,28 @@ func (j *job) audioFilters(e EnhanceSpec, start, end float64) ([]string, error) 
 		if sr <= 0 {
 			sr = 48000
 		}
+		// loudnorm works at 192 kHz; when it falls back from linear to
+		// dynamic mode (a flat signal, or a peak the gain would push over
+		// TP), ffmpeg 5.1 cannot negotiate the channel layout between the
+		// resampler and the encoder on its own ("Cannot select channel
+		// layout"), so the output format is pinned: the input's rate and
+		// layout.
 		f = append(f, fmt.Sprintf("loudnorm=I=%s:TP=%s:LRA=%s:measured_I=%s:measured_TP=%s:measured_LRA=%s:measured_thresh=%s:offset=%s:linear=true",
 			ftoa(i), ftoa(tp), ftoa(lra), m.InputI, m.InputTP, m.InputLRA, m.InputThresh, m.TargetOffset),
-			"aresample="+strconv.Itoa(sr))
+			"aresample="+strconv.Itoa(sr),
+			fmt.Sprintf("aformat=sample_rates=%d:channel_layouts=%s", sr, channelLayout(j.in.Channels)))
 	}
 	return f, nil
+}
+
+// channelLayout names ffmpeg's usual layout for a channel count (stereo
+// when the count is unknown or unusual).
+func channelLayout(n int) string {
+	layouts := map[int]string{1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+	if l, ok := layouts[n]; ok {
+		return l
+	}
+	return "stereo"
 }
 
 // loudness is loudnorm's first-pass report.
@@ -224,7 +241,7 @@ func measureLoudness(ctx context.Context, input string, start, end float64, pre 
 	args = append(args, "-af", strings.Join(chain, ","), "-f", "null", "-")
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
+	cmd := exec.CommandContext(ctx, "ffmpeg", guardInputs(args)...)
 	detach(cmd)
 	cmd.WaitDelay = 2 * time.Second
 	var stderr bytes.Buffer

@@ -20,9 +20,10 @@ import (
 var ffmpegPrelude = []string{"-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1"}
 
 // FFmpegArgs returns the full argument list ffmpeg is run with for args, so
-// that a caller (a benchmark, a debug log) can run the same command.
+// that a caller (a benchmark, a debug log) can run the same command. Every
+// input is limited to local files and pipes (see ErrReferenceFile).
 func FFmpegArgs(args []string) []string {
-	return append(append([]string(nil), ffmpegPrelude...), args...)
+	return append(append([]string(nil), ffmpegPrelude...), guardInputs(args)...)
 }
 
 // runFFmpeg runs ffmpeg with args and maps its out_time to percent of dur

@@ -72,23 +72,84 @@ func integratedLoudness(t *testing.T, path string) float64 {
 	return v
 }
 
+// TestEnhanceLoudnorm normalises inputs of the kinds users have: a mono and
+// a stereo clip with video at 44.1 kHz whose steady tone makes loudnorm
+// leave linear mode, and quiet noise with audio_denoise. The test used to
+// cover only the last, an audio-only 48 kHz input for which loudnorm stays
+// in linear mode, so the dynamic-mode path that ffmpeg 5.1 could not
+// negotiate a channel layout for ("Cannot select channel layout") never
+// ran.
 func TestEnhanceLoudnorm(t *testing.T) {
-	in := generate(t, "quiet.m4a", "-f", "lavfi", "-i", "anoisesrc=c=pink:a=0.02:d=8:seed=7", "-f", "lavfi", "-i", "sine=f=330:d=8",
+	quiet := generate(t, "quiet.m4a", "-f", "lavfi", "-i", "anoisesrc=c=pink:a=0.02:d=8:seed=7", "-f", "lavfi", "-i", "sine=f=330:d=8",
 		"-filter_complex", "[1:a]volume=0.05,tremolo=f=0.5:d=0.9[s];[0:a][s]amix=2", "-c:a", "aac", "-b:a", "128k")
-	before := integratedLoudness(t, in)
-	if before > -28 {
-		t.Fatalf("test input is too loud already: %.1f LUFS", before)
+	// A steady tone measures a loudness range of 0, which takes loudnorm
+	// out of linear mode (the path that failed).
+	tone := func(name, layout, af string) string {
+		return generate(t, name, "-f", "lavfi", "-i", "testsrc2=d=4:s=160x120:r=15", "-f", "lavfi", "-i", "sine=f=440:d=4:r=44100",
+			"-af", af+"aformat=channel_layouts="+layout, "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest")
 	}
-	for _, target := range []float64{-16, -23} {
-		op := Operation{Type: TypeEnhance, Enhance: &EnhanceSpec{Container: "m4a", Loudnorm: &LoudnormSpec{I: target}, AudioDenoise: true}}
-		res, _ := runOp(t, op, in)
-		f := ffprobe(t, res.Files[0].Path)
-		if f.audio != "aac" || f.video != "" || f.sampleRate != 48000 || !near(f.duration, 8, 0.1) {
-			t.Errorf("output %+v", f)
+	for _, tc := range []struct {
+		name      string
+		in        string
+		container string
+		denoise   bool
+		target    float64
+		channels  int
+		rate      int
+		duration  float64
+		video     string
+	}{
+		{"mono with video", tone("mono.mp4", "mono", ""), "", false, -16, 1, 44100, 4, "h264"},
+		{"stereo with video", tone("stereo.mp4", "stereo", ""), "", false, -16, 2, 44100, 4, "h264"},
+		{"stereo with video and audio_denoise", tone("stereo2.mp4", "stereo", ""), "", true, -23, 2, 44100, 4, "h264"},
+		{"peaks over TP after gain", tone("peaks.mp4", "stereo", "volume=17dB,alimiter=limit=0.95,tremolo=f=1:d=0.95,"), "", false, -16, 2, 44100, 4, "h264"},
+		{"quiet noise, audio only, denoised", quiet, "m4a", true, -16, 1, 48000, 8, ""},
+		{"quiet noise to -23", quiet, "m4a", true, -23, 1, 48000, 8, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := integratedLoudness(t, tc.in)
+			e := &EnhanceSpec{Container: tc.container, Loudnorm: &LoudnormSpec{I: tc.target}, AudioDenoise: tc.denoise}
+			e.Video.Preset = "ultrafast"
+			res, _ := runOp(t, Operation{Type: TypeEnhance, Enhance: e}, tc.in)
+			f := ffprobe(t, res.Files[0].Path)
+			if f.audio != "aac" || f.video != tc.video || f.sampleRate != tc.rate || f.channels != tc.channels || !near(f.duration, tc.duration, 0.15) {
+				t.Errorf("output %+v", f)
+			}
+			if got := integratedLoudness(t, res.Files[0].Path); !near(got, tc.target, 1) {
+				t.Errorf("loudness %.2f LUFS, want %.0f ±1 (input %.1f)", got, tc.target, before)
+			}
+		})
+	}
+}
+
+// TestFailedRunLeavesNothing cancels an encode while ffmpeg is writing:
+// the output folder keeps what was there before and nothing else.
+func TestFailedRunLeavesNothing(t *testing.T) {
+	in := generate(t, "long.mp4", "-f", "lavfi", "-i", "testsrc2=d=6:s=160x120:r=15", "-c:v", "libx264", "-preset", "ultrafast")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "keep.txt"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	op := Operation{Type: TypeTranscode, Transcode: &TranscodeSpec{ReadRate: 1, Video: VideoSpec{Preset: "ultrafast"}}}
+	_, err := op.Run(ctx, in, dir, func(pct float64) {
+		if pct > 0 {
+			if _, err := os.Stat(filepath.Join(dir, "transcode.mp4")); err == nil {
+				cancel() // the output exists and is being written
+			}
 		}
-		if got := integratedLoudness(t, res.Files[0].Path); !near(got, target, 1) {
-			t.Errorf("loudness %.2f LUFS, want %.0f ±1 (input %.1f)", got, target, before)
-		}
+	})
+	if err == nil {
+		t.Fatal("canceled run succeeded")
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if len(names) != 1 || names[0] != "keep.txt" {
+		t.Errorf("after a failed run the folder holds %v, want only keep.txt", names)
 	}
 }
 

@@ -3,6 +3,8 @@ package vod
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"mps/internal/aispec"
@@ -192,6 +194,18 @@ func (op Operation) Run(ctx context.Context, input, outDir string, progress func
 	if err := op.Validate(); err != nil {
 		return Result{}, err
 	}
+	// A failed run leaves nothing behind: no 0-byte or half-written file a
+	// user or a later step could take for a result.
+	before, existed := dirNames(outDir)
+	res, err := op.run(ctx, input, outDir, progress)
+	if err != nil {
+		removeNew(outDir, before, existed)
+	}
+	return res, err
+}
+
+// run is Run after validation.
+func (op Operation) run(ctx context.Context, input, outDir string, progress func(pct float64)) (Result, error) {
 	var info *MediaInfo
 	if builtin(op.Type) {
 		var err error
@@ -238,6 +252,34 @@ func (op Operation) Run(ctx context.Context, input, outDir string, progress func
 	res.Operation = op.Type
 	progress(100)
 	return res, nil
+}
+
+// dirNames lists the entries of dir and whether it exists.
+func dirNames(dir string) (map[string]bool, bool) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, false
+	}
+	names := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		names[e.Name()] = true
+	}
+	return names, true
+}
+
+// removeNew deletes what a failed run added to dir: the entries not in
+// before, or dir itself when the run created it.
+func removeNew(dir string, before map[string]bool, existed bool) {
+	if !existed {
+		_ = os.RemoveAll(dir)
+		return
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !before[e.Name()] {
+			_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // job is one run of an operation: its input, where it writes and what the

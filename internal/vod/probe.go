@@ -106,9 +106,13 @@ type ffprobeOut struct {
 // Probe runs ffprobe on path. A file with neither audio nor video is
 // refused with ErrNotMedia.
 func Probe(ctx context.Context, path string) (*MediaInfo, error) {
+	if err := CheckMediaFile(path); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", "--", path)
+	cmd := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-protocol_whitelist", inputProtocols,
+		"-show_format", "-show_streams", "-of", "json", "--", path)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &limitedBuffer{max: 4096, buf: &stderr}
@@ -123,6 +127,11 @@ func Probe(ctx context.Context, path string) (*MediaInfo, error) {
 	var out ffprobeOut
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
 		return nil, fmt.Errorf("probe %s: bad ffprobe output: %w", filepath.Base(path), err)
+	}
+	for _, f := range strings.Split(out.Format.FormatName, ",") {
+		if referenceFormats[f] {
+			return nil, fmt.Errorf("probe %s: %w", filepath.Base(path), ErrReferenceFile)
+		}
 	}
 	m := &MediaInfo{Format: out.Format.FormatName, Raw: json.RawMessage(stdout.Bytes())}
 	m.Duration, _ = strconv.ParseFloat(out.Format.Duration, 64)
