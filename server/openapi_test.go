@@ -158,8 +158,10 @@ func contractCalls(seg map[string]any, task map[string]any) map[string]contractC
 		"GET /api/v1/schemes":                  {want: ok},
 		"GET /api/v1/schemes/{name}":           {params: map[string]string{"name": "thumbs"}, want: ok},
 		"POST /api/v1/schemes/{name}/{action}": {params: map[string]string{"name": "thumbs", "action": "disable"}, want: ok},
-		"GET /api/v1/templates":                {want: ok},
-		"GET /api/v1/outputs/{file}":           {params: map[string]string{"file": output}, want: ok},
+		"POST /api/v1/schemes/{name}/bucket-events": {params: map[string]string{"name": "thumbs"}, ctype: "application/json",
+			body: []byte(`{"Records":[{"eventName":"s3:ObjectCreated:Put","s3":{"object":{"key":"a.mp4"}}}]}`), want: []int{http.StatusNotFound}},
+		"GET /api/v1/templates":      {want: ok},
+		"GET /api/v1/outputs/{file}": {params: map[string]string{"file": output}, want: ok},
 	}
 }
 

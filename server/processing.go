@@ -90,6 +90,7 @@ func (s *Server) tasksConfig() tasks.Config {
 		Templates:     cfg.Templates,
 		Schemes:       cfg.Schemes,
 		Webhooks:      cfg.Webhooks,
+		Storage:       s.store,
 		Watermarks: func(name string) (watermark.Template, error) {
 			t, ok := WatermarkTemplate(s.Config(), name)
 			if !ok {

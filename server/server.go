@@ -17,6 +17,7 @@ import (
 	"mps/internal/config"
 	"mps/internal/events"
 	"mps/internal/pathmgr"
+	"mps/internal/storage"
 	"mps/protocols/rtmp"
 	"mps/protocols/rtsp"
 	"mps/protocols/srt"
@@ -53,6 +54,8 @@ type Server struct {
 	hls  *hls.Server
 	tc   *transcode.Manager
 	jobs *tasks.Service
+	// store is the configured storage targets (storage.targets).
+	store *storage.Set
 	// evlog keeps recent events for the console (api_console.go).
 	evlog *eventLog
 
@@ -127,6 +130,10 @@ func (s *Server) Start() error {
 	s.rec = rec
 	s.paths.OnPublish(rec.StreamStarted)
 
+	if s.store, err = storage.OpenAll(cfg.Storage, nil); err != nil {
+		s.Close()
+		return fmt.Errorf("storage: %w", err)
+	}
 	jobs, err := tasks.New(s.tasksConfig(), s.bus, s.log)
 	if err != nil {
 		s.Close()

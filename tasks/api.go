@@ -52,6 +52,7 @@ func (s *Service) routes() []route {
 		{"POST /api/v1/uploads", http.HandlerFunc(s.handleUpload)},
 		{"GET /api/v1/schemes", http.HandlerFunc(s.handleSchemes)},
 		{"GET /api/v1/schemes/{name}", http.HandlerFunc(s.handleScheme)},
+		{"POST /api/v1/schemes/{name}/bucket-events", http.HandlerFunc(s.handleBucketEvents)},
 		{"POST /api/v1/schemes/{name}/{action}", http.HandlerFunc(s.handleSchemeSwitch)},
 		{"GET /api/v1/templates", http.HandlerFunc(s.handleTemplates)},
 		{"GET /api/v1/outputs/{file...}", s.outputs("/api/v1/outputs/")},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"mps/internal/config"
+	"mps/internal/storage"
 	"mps/internal/vod"
 	"mps/internal/watermark"
 )
@@ -44,6 +45,9 @@ type Config struct {
 	// HTTPClient fetches URL inputs and posts webhooks (default: a plain
 	// client). The server passes one that refuses private addresses.
 	HTTPClient *http.Client
+	// Storage holds the storage targets that s3://TARGET/KEY inputs and
+	// bucket triggers name (nil: none).
+	Storage *storage.Set
 
 	// DownloadLimit caps a URL input in bytes (default upload_limit);
 	// DownloadTimeout bounds its transfer (default 10 min).

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"mps/internal/vod"
+
+	"mps/internal/storage"
 )
 
 const uploadPrefix = "upload:"
@@ -104,8 +106,17 @@ func (s *Service) checkInput(in string) error {
 			return badRequest("bad input URL %q", in)
 		}
 		return nil
+	case strings.HasPrefix(in, "s3://"):
+		target, _, ok := storage.ParseURL(in)
+		if !ok {
+			return badRequest("bad storage input %q (want s3://TARGET/KEY)", in)
+		}
+		if _, ok := s.cfg.Storage.Get(target); !ok {
+			return badRequest("no storage target %q", target)
+		}
+		return nil
 	case strings.Contains(in, "://"):
-		return badRequest("input URL scheme not supported (http and https only)")
+		return badRequest("input URL scheme not supported (http, https and s3://TARGET/KEY only)")
 	default:
 		_, err := s.localPath(in)
 		return err
@@ -121,9 +132,13 @@ func (s *Service) resolveInput(ctx context.Context, t *Task) (string, func(), er
 	case strings.HasPrefix(in, uploadPrefix):
 		p, err := s.uploadPath(strings.TrimPrefix(in, uploadPrefix))
 		return p, nop, err
-	case strings.HasPrefix(in, "http://"), strings.HasPrefix(in, "https://"):
+	case strings.HasPrefix(in, "http://"), strings.HasPrefix(in, "https://"), strings.HasPrefix(in, "s3://"):
 		dir := filepath.Join(s.cfg.DataDir, "downloads", t.ID)
-		p, err := s.download(ctx, in, dir)
+		fetch := s.download
+		if strings.HasPrefix(in, "s3://") {
+			fetch = s.fetchObject
+		}
+		p, err := fetch(ctx, in, dir)
 		if err == nil {
 			err = mediaOnly(p)
 		}

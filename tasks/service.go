@@ -17,6 +17,7 @@ import (
 
 	"mps/internal/config"
 	"mps/internal/events"
+	"mps/internal/storage"
 	"mps/internal/vod"
 )
 
@@ -31,6 +32,7 @@ type Service struct {
 	env   *vod.Env
 
 	schemes map[string]*config.Scheme
+	buckets map[string]*storage.Watcher // bucket triggers by scheme
 
 	nsMu      sync.Mutex
 	ns        *server.Server // the embedded server, restarted by storeLoop
@@ -86,6 +88,7 @@ func New(cfg Config, bus *events.Bus, log *slog.Logger) (*Service, error) {
 	s := &Service{
 		cfg: cfg, bus: bus, log: log.With("component", "tasks", "node", node), node: node,
 		schemes:    map[string]*config.Scheme{},
+		buckets:    map[string]*storage.Watcher{},
 		wake:       make(chan struct{}, 1),
 		hookQueues: map[string]*hookQueue{},
 		storeCheck: make(chan struct{}, 1),
@@ -179,6 +182,12 @@ func (s *Service) Start(ctx context.Context) error {
 	for _, sc := range s.cfg.Schemes {
 		if sc.Trigger.Watch != nil {
 			if err := s.startWatch(sc); err != nil {
+				s.Close()
+				return fmt.Errorf("tasks: scheme %s: %w", sc.Name, err)
+			}
+		}
+		if sc.Trigger.Bucket != nil {
+			if err := s.startBucket(sc); err != nil {
 				s.Close()
 				return fmt.Errorf("tasks: scheme %s: %w", sc.Name, err)
 			}

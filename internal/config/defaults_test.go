@@ -141,6 +141,25 @@ var exampleKeys = map[reflect.Type][]string{
 	// Storage targets are an empty list by default; their keys are in the
 	// commented example (TestStorageTargetsExample).
 	reflect.TypeFor[StorageTarget](): {},
+	// A bucket trigger needs a storage target the scheme example lacks; its
+	// keys are in a comment of the example (TestBucketTriggerKeysDocumented).
+	reflect.TypeFor[BucketTrigger](): {},
+	reflect.TypeFor[SchemeTrigger](): {"watch", "recording"},
+}
+
+// TestBucketTriggerKeysDocumented checks that the scheme example's comment
+// names every key of a bucket trigger.
+func TestBucketTriggerKeysDocumented(t *testing.T) {
+	i := strings.Index(string(defaultYAML), "# bucket: {")
+	if i < 0 {
+		t.Fatal("no bucket trigger in the scheme example")
+	}
+	doc := string(defaultYAML[i : i+200])
+	for _, key := range fieldNames(reflect.TypeFor[BucketTrigger]()) {
+		if !strings.Contains(doc, key+":") {
+			t.Errorf("bucket trigger key %s missing from the scheme example", key)
+		}
+	}
 }
 
 // TestStorageTargetsExample uncomments the storage.targets example, parses

@@ -46,6 +46,31 @@ type SchemeTrigger struct {
 	Watch *WatchTrigger `yaml:"watch" json:"watch,omitempty"`
 	// Recording fires on each finished recording segment.
 	Recording *RecordingTrigger `yaml:"recording" json:"recording,omitempty"`
+	// Bucket fires on each new object in a storage target.
+	Bucket *BucketTrigger `yaml:"bucket" json:"bucket,omitempty"`
+}
+
+// BucketTrigger fires a scheme once per new object (each version of a key)
+// under Prefix in a storage target whose name matches Glob. New objects are
+// found by listing the target every Interval, and at once from the store's
+// notifications where it sends them: to the webhook
+// POST /api/v1/schemes/NAME/bucket-events, or on NATSSubject. A restart
+// neither misses nor repeats an object.
+type BucketTrigger struct {
+	// Target names an entry of storage.targets.
+	Target string `yaml:"target" json:"target"`
+	// Prefix limits the watch to keys starting with it.
+	Prefix string `yaml:"prefix" json:"prefix,omitempty"`
+	// Glob is a path.Match pattern on the key's last element; empty
+	// matches every object.
+	Glob string `yaml:"glob" json:"glob,omitempty"`
+	// Interval between listings (default 10s); a negative one lists only
+	// at start and relies on notifications.
+	Interval Duration `yaml:"interval" json:"interval,omitempty"`
+	// NATSSubject, when set, is subscribed on the task service's NATS for
+	// the store's bucket notifications (MinIO's and SeaweedFS's S3 event
+	// format).
+	NATSSubject string `yaml:"nats_subject" json:"nats_subject,omitempty"`
 }
 
 // WatchTrigger fires a scheme on each new file in Dir whose name matches

@@ -67,7 +67,7 @@ func (v *validator) schemes(c *Config) error {
 			return v.errorf(k("name"), "duplicate scheme name %q (also schemes[%d])", s.Name, j)
 		}
 		seen[s.Name] = i
-		if err := v.trigger(k("trigger"), s.Trigger); err != nil {
+		if err := v.trigger(c, k("trigger"), s.Trigger); err != nil {
 			return err
 		}
 		if len(s.Operations) == 0 {
@@ -88,7 +88,7 @@ func (v *validator) schemes(c *Config) error {
 	return nil
 }
 
-func (v *validator) trigger(prefix string, t SchemeTrigger) error {
+func (v *validator) trigger(c *Config, prefix string, t SchemeTrigger) error {
 	if w := t.Watch; w != nil {
 		if strings.TrimSpace(w.Dir) == "" {
 			return v.errorf(prefix+".watch.dir", "a watch trigger needs a directory")
@@ -103,6 +103,14 @@ func (v *validator) trigger(prefix string, t SchemeTrigger) error {
 	if r := t.Recording; r != nil {
 		if _, err := path.Match(r.Path, ""); err != nil {
 			return v.errorf(prefix+".recording.path", "invalid glob %q: %w", r.Path, err)
+		}
+	}
+	if b := t.Bucket; b != nil {
+		if _, ok := c.Storage.Target(b.Target); !ok {
+			return v.errorf(prefix+".bucket.target", "no storage target %q (see storage.targets)", b.Target)
+		}
+		if _, err := path.Match(b.Glob, ""); err != nil {
+			return v.errorf(prefix+".bucket.glob", "invalid glob %q: %w", b.Glob, err)
 		}
 	}
 	return nil

@@ -53,8 +53,8 @@ type WatchConfig struct {
 	// Glob is a path.Match pattern on the object's base name; empty
 	// matches all.
 	Glob string
-	// Interval between listings (default 10 s); 0 polls at that default,
-	// a negative one never polls (notifications only).
+	// Interval between listings (default 10 s); a negative one lists
+	// once at start and then relies on notifications.
 	Interval time.Duration
 	// StateFile keeps what was reported; its folder is created.
 	StateFile string
@@ -99,16 +99,23 @@ func (w *Watcher) load() error {
 
 // Run polls until ctx ends. The first listing runs at once, so objects
 // that arrived while the server was down fire after a restart.
+// With a negative interval it lists until one listing succeeds, then
+// waits for notifications only.
 func (w *Watcher) Run(ctx context.Context) {
-	if w.interval < 0 {
-		<-ctx.Done()
-		return
+	every := w.interval
+	if every < 0 {
+		every = 10 * time.Second // retry pace of the start listing
 	}
-	t := time.NewTicker(w.interval)
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if err := w.Poll(ctx); err != nil && ctx.Err() == nil {
+		err := w.Poll(ctx)
+		if err != nil && ctx.Err() == nil {
 			w.log.Warn("bucket listing failed; retrying", "target", w.target.Name(), "prefix", w.prefix, "error", err)
+		}
+		if err == nil && w.interval < 0 {
+			<-ctx.Done()
+			return
 		}
 		select {
 		case <-ctx.Done():
