@@ -158,6 +158,14 @@ func (m *muxer) mediaPlaylist(query string, reports []*playlist.MediaRenditionRe
 	if len(tl.segments) > 0 {
 		pl.MediaSequence = int(tl.segments[0].msn)
 	}
+	if tl.discSeq > 0 {
+		// The tag on the first segment counts for it (RFC 8216 6.2.2).
+		seq := tl.discSeq
+		if len(tl.segments) > 0 && tl.segments[0].discontinuity {
+			seq--
+		}
+		pl.DiscontinuitySequence = &seq
+	}
 	if m.lossless {
 		t := playlist.MediaPlaylistTypeEvent
 		if tl.ended {
@@ -179,7 +187,7 @@ func (m *muxer) mediaPlaylist(query string, reports []*playlist.MediaRenditionRe
 	}
 	for i, s := range tl.segments {
 		pdt := tl.origin.Add(s.rel)
-		ps := &playlist.MediaSegment{Duration: s.dur, URI: withQuery(m.segmentName(s.msn), query), DateTime: &pdt}
+		ps := &playlist.MediaSegment{Duration: s.dur, URI: withQuery(m.segmentName(s.msn), query), DateTime: &pdt, Discontinuity: s.discontinuity}
 		if ll && i >= len(tl.segments)-tl.partKeep {
 			ps.Parts = m.playlistParts(s, query)
 		}

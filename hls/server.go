@@ -112,6 +112,9 @@ func (s *Server) muxerFor(st *stream.Stream, pc PathConfig) (*muxer, error) {
 		return nil, fmt.Errorf("HLS muxer for %s: %w", st.Path(), err)
 	}
 	if old != nil {
+		// A new stream (a new publisher, or the same one after an idle
+		// stop) goes on from the old playlist's sequence.
+		m.tl.continueFrom(old.tl)
 		old.stop()
 	}
 	s.muxers[st.Path()] = m

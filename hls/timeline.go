@@ -25,6 +25,9 @@ type segment struct {
 	size  int64
 	// frames counts video samples, for FRAME-RATE.
 	frames int
+	// discontinuity marks the first segment of a muxer that follows an
+	// earlier stream on the same path (EXT-X-DISCONTINUITY).
+	discontinuity bool
 }
 
 // timeline is the shared state of one muxer: what the segmenter produced
@@ -49,6 +52,10 @@ type timeline struct {
 	// origin is the wall-clock time of media time zero; segment dates are
 	// origin + rel, so they stay consistent with the durations.
 	origin time.Time
+
+	// discSeq is the discontinuity sequence number of this timeline's
+	// segments: one more than the previous muxer's of the path.
+	discSeq int
 
 	keep     int // complete segments to keep; 0 keeps all (VOD)
 	partKeep int // newest complete segments whose parts stay listed
@@ -92,7 +99,7 @@ func (t *timeline) setInit(b []byte) {
 func (t *timeline) startSegment(rel time.Duration, origin time.Time) {
 	t.mu.Lock()
 	t.origin = origin
-	t.cur = &segment{msn: t.nextMSN, rel: rel}
+	t.cur = &segment{msn: t.nextMSN, rel: rel, discontinuity: t.discSeq > 0 && t.cur == nil && len(t.segments) == 0}
 	t.nextMSN++
 	t.changed()
 	t.mu.Unlock()
@@ -205,6 +212,23 @@ func (t *timeline) end() {
 		close(t.firstSeen)
 	}
 	t.changed()
+	t.mu.Unlock()
+}
+
+// continueFrom makes this timeline follow prev's on the same path: its
+// media sequence numbers go on from prev's and its first segment starts a
+// new discontinuity, so a player that reloads the playlist across a new
+// publisher sees the sequence go forward instead of restarting. Called
+// before the first segment.
+func (t *timeline) continueFrom(prev *timeline) {
+	prev.mu.Lock()
+	next, disc, had := prev.nextMSN, prev.discSeq, prev.nextMSN > 0
+	prev.mu.Unlock()
+	if !had {
+		return
+	}
+	t.mu.Lock()
+	t.nextMSN, t.discSeq = next, disc+1
 	t.mu.Unlock()
 }
 
