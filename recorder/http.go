@@ -3,6 +3,7 @@ package recorder
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"strconv"
@@ -150,7 +151,7 @@ func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, path, nam
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		m.serveSegmentFile(w, r, path, name)
+		m.serveSegmentFile(w, r, path, name, 0)
 	case http.MethodDelete:
 		switch err := m.DeleteSegment(path, name); {
 		case errors.Is(err, ErrSegmentNotFound):
@@ -167,7 +168,9 @@ func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, path, nam
 	}
 }
 
-func (m *Manager) serveSegmentFile(w http.ResponseWriter, r *http.Request, path, name string) {
+// serveSegmentFile serves a segment with ranges; shift > 0 moves an fMP4
+// segment's decode times forward by that much (HLS VOD).
+func (m *Manager) serveSegmentFile(w http.ResponseWriter, r *http.Request, path, name string, shift time.Duration) {
 	seg, ok := m.ix.find(path, name)
 	if !ok {
 		httpError(w, http.StatusNotFound, ErrSegmentNotFound.Error())
@@ -183,6 +186,16 @@ func (m *Manager) serveSegmentFile(w http.ResponseWriter, r *http.Request, path,
 	}
 	defer f.Close()
 	w.Header().Set("Content-Type", contentType(s.Format))
+	if shift > 0 && s.Format == FormatFMP4 {
+		sec := io.NewSectionReader(f, 0, s.Size)
+		patches, err := tfdtShifts(sec, func(scale uint32) uint64 { return uint64(ticks(shift, int64(scale))) })
+		if err != nil {
+			httpError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		http.ServeContent(w, r, "", s.Start, &patchedReader{r: sec, patches: patches})
+		return
+	}
 	// A segment being written is served as far as it has been flushed.
 	http.ServeContent(w, r, "", s.Start, &sizedReader{f: f, size: s.Size})
 }
