@@ -28,7 +28,7 @@ const HLSPrefix = "/hls/recordings/"
 //	GET    /api/v1/recordings/{path}/segments?start=&end=  segment list
 //	GET    /api/v1/recordings/{path}/segments/{name}       download a segment
 //	DELETE /api/v1/recordings/{path}/segments/{name}       delete a segment
-//	GET    /api/v1/recordings/{path}/get?start=&duration=&format=mp4|fmp4
+//	GET    /api/v1/recordings/{path}/get?start=&duration=&format=mp4|fmp4&precise=true|false
 //
 // Path names are checked like stream paths, and only files the index knows
 // are ever opened, so no request reaches outside the recordings root.
