@@ -76,6 +76,9 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	if !m.waitIndex(w, r) {
+		return
+	}
 	var segs []Segment
 	for _, s := range m.ix.list(path, start, end) {
 		if s.Duration <= 0 || (s.Format == FormatFMP4 && s.initSize <= 0) {

@@ -46,7 +46,8 @@ func (m *Manager) serveAPI(w http.ResponseWriter, r *http.Request) {
 			methodNotAllowed(w, "GET")
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"items": m.List()})
+		// partial: the index is still being rebuilt after a start.
+		writeJSON(w, http.StatusOK, map[string]any{"items": m.List(), "partial": !m.ix.complete()})
 		return
 	}
 	path, action, name := splitAPIPath(rest)
@@ -140,7 +141,7 @@ func (m *Manager) serveSegmentList(w http.ResponseWriter, r *http.Request, path 
 			URL: APIPrefix + "/" + path + "/segments/" + s.Name,
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"path": path, "items": out})
+	writeJSON(w, http.StatusOK, map[string]any{"path": path, "items": out, "partial": !m.ix.complete()})
 }
 
 // serveSegment downloads (GET, with ranges) or deletes one segment.
@@ -205,6 +206,22 @@ func contentType(format string) string {
 		return "video/mp2t"
 	}
 	return "video/mp4"
+}
+
+// indexWait bounds how long a playlist or an export waits for the index
+// being rebuilt after a start.
+const indexWait = 5 * time.Second
+
+// waitIndex waits briefly for a complete index, which playlists and
+// exports need (segment durations); it answers 503 and reports false when
+// the rebuild takes longer.
+func (m *Manager) waitIndex(w http.ResponseWriter, r *http.Request) bool {
+	if m.ix.wait(r.Context(), indexWait) {
+		return true
+	}
+	w.Header().Set("Retry-After", "5")
+	httpError(w, http.StatusServiceUnavailable, "the recordings index is being rebuilt; try again shortly")
+	return false
 }
 
 // parseTimeParam reads an RFC 3339 time (or Unix seconds) query parameter;

@@ -37,6 +37,9 @@ func (m *Manager) servePlayback(w http.ResponseWriter, r *http.Request, path str
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	if !m.waitIndex(w, r) {
+		return
+	}
 	segs := m.ix.list(path, req.start, req.start.Add(req.dur))
 	// One container format per answer: stop at the first segment of another.
 	for i := 1; i < len(segs); i++ {
