@@ -11,6 +11,7 @@ import (
 	"time"
 
 	amp4 "github.com/abema/go-mp4"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 	mp4codecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
@@ -245,15 +246,10 @@ func partUnits(parts fmp4.Parts, byID map[int]readTrack) []*stream.Unit {
 				u.DTS = fromTicks(int64(dts), int64(rt.scale))
 				u.PTS = fromTicks(int64(dts)+int64(s.PTSOffset), int64(rt.scale))
 				switch rt.t.Codec {
-				case stream.CodecH264:
-					au, err := s.GetH264()
-					if err != nil {
-						continue
-					}
-					u.Payload = au
-				case stream.CodecH265:
-					au, err := s.GetH265()
-					if err != nil {
+				case stream.CodecH264, stream.CodecH265:
+					var au h264.AVCC
+					if err := au.Unmarshal(s.Payload); err != nil {
+						dts += uint64(s.Duration)
 						continue
 					}
 					u.Payload = au
