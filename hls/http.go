@@ -93,6 +93,10 @@ func (s *Server) acquire(r *http.Request, path string, pc PathConfig) (*muxer, i
 				m.hold()
 				return m, 0, nil
 			}
+			if m := s.ending(r.Context(), path); m != nil {
+				m.hold()
+				return m, 0, nil
+			}
 			return nil, http.StatusNotFound, fmt.Errorf("no stream on path %s", path)
 		}
 		return nil, http.StatusServiceUnavailable, err

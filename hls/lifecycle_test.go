@@ -145,7 +145,7 @@ func TestEndedStreamPlaylist(t *testing.T) {
 				time.Sleep(50 * time.Millisecond)
 			}
 			if len(pl.Segments) < 3 || len(pl.Parts) > 0 || pl.PreloadHint != nil {
-				t.Fatalf("final playlist: %d segments, %d parts, hint %v; want >= 3 segments and no parts or hint", len(pl.Segments), len(pl.Parts), pl.PreloadHint)
+				t.Fatalf("final playlist: %d segments, %d parts after them, hint %v; want >= 3 segments, no part or hint beyond", len(pl.Segments), len(pl.Parts), pl.PreloadHint)
 			}
 			var media []byte
 			if pl.Map != nil {

@@ -147,7 +147,10 @@ func (m *muxer) mediaPlaylist(query string, reports []*playlist.MediaRenditionRe
 	if len(reports) == 0 && tl.version == m.cacheVersion && query == m.cacheQuery && m.cacheBody != nil {
 		return m.cacheBody, nil
 	}
-	ll := m.lowLatency() && !tl.ended
+	// A file's finished playlist is plain VOD. A live stream that ended
+	// keeps its parts listed, without a preload hint: players at the live
+	// edge have been loading parts and finish the stream from them.
+	ll := m.lowLatency() && !(tl.ended && m.lossless)
 	target := max(tl.targetDur, int(math.Ceil(m.cfg.SegmentDuration.Seconds())), 1)
 	pl := playlist.Media{
 		Version:             m.version(),
@@ -193,7 +196,7 @@ func (m *muxer) mediaPlaylist(query string, reports []*playlist.MediaRenditionRe
 		}
 		pl.Segments = append(pl.Segments, ps)
 	}
-	if ll {
+	if ll && !tl.ended {
 		next := tl.nextMSN
 		idx := 0
 		if tl.cur != nil {
