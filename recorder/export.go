@@ -35,7 +35,7 @@ type feeder struct {
 // errNotReadable when the segments hold codecs it cannot carry.
 func newFeeder(segs []Segment, start time.Time, end time.Duration) (*feeder, error) {
 	f := &feeder{segs: segs, start: start, end: end}
-	r, err := openSegmentReader(segs[0])
+	r, err := openSegmentReader(segs[0], start.Sub(segs[0].Start))
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,7 @@ func (f *feeder) next() (*stream.Unit, error) {
 		if f.idx >= len(f.segs) {
 			return nil, io.EOF
 		}
-		r, err := openSegmentReader(f.segs[f.idx])
+		r, err := openSegmentReader(f.segs[f.idx], 0)
 		if err != nil {
 			return nil, io.EOF
 		}

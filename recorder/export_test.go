@@ -99,39 +99,79 @@ func TestExportCutsCleanly(t *testing.T) {
 				{"keyframe", "false", 0, 3.5},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					q := url.Values{"start": {segs[0].Start.Add(1500 * time.Millisecond).Format(time.RFC3339Nano)}, "duration": {"3s"}}
-					if tc.query != "" {
-						q.Set("precise", tc.query)
-					}
-					out := filepath.Join(t.TempDir(), "range.mp4")
-					download(t, srv.URL+APIPrefix+"/live/cam1/get?"+q.Encode(), out)
-					e := probeExport(t, out)
-					if len(e.video) == 0 || len(e.audio) == 0 {
-						t.Fatalf("%d video and %d audio frames", len(e.video), len(e.audio))
-					}
-					wantFrames := int(tc.seconds*30 + 0.5)
-					t.Logf("%d video frames from %.3f to %.3f, %d audio frames from %.3f; %d discarded packets",
-						len(e.video), e.video[0], e.video[len(e.video)-1], len(e.audio), e.audio[0], e.discarded)
-					if e.video[0] > 0.001 || e.audio[0] > 0.022 {
-						t.Errorf("first video frame at %.3f s, first audio frame at %.3f s; want the file to start at 0", e.video[0], e.audio[0])
-					}
-					if n := len(e.video); n < wantFrames-1 || n > wantFrames+1 {
-						t.Errorf("%d video frames, want %d (%.1f s)", n, wantFrames, tc.seconds)
-					}
-					if !e.keyFirst {
-						t.Error("the first frame shown is not a keyframe")
-					}
-					if e.discarded > 0 {
-						t.Errorf("%d packets hidden by an edit list", e.discarded)
-					}
-					if d, at := maxStep(e.video); d > 0.036 {
-						t.Errorf("video jumps %.0f ms at frame %d (%.3f s), want 33 ms steps", d*1000, at, e.video[at])
-					}
-					if d, at := maxStep(e.audio); d > 0.023 {
-						t.Errorf("audio jumps %.0f ms at frame %d (%.3f s), want 21 ms steps", d*1000, at, e.audio[at])
-					}
+					checkExport(t, srv.URL, segs[0].Start.Add(1500*time.Millisecond), 3*time.Second, tc.query, tc.seconds, tc.seconds)
 				})
 			}
+		})
+	}
+}
+
+// checkExport exports dur from start (precise unless query is "false") and
+// checks the frames of the file: it starts at 0 on a keyframe, lasts
+// seconds (to upTo), hides nothing behind an edit list, and its video and audio
+// frames keep their pace throughout.
+func checkExport(t *testing.T, base string, start time.Time, dur time.Duration, query string, seconds, upTo float64) {
+	t.Helper()
+	q := url.Values{"start": {start.Format(time.RFC3339Nano)}, "duration": {dur.String()}}
+	if query != "" {
+		q.Set("precise", query)
+	}
+	out := filepath.Join(t.TempDir(), "range.mp4")
+	download(t, base+APIPrefix+"/live/cam1/get?"+q.Encode(), out)
+	e := probeExport(t, out)
+	if len(e.video) == 0 || len(e.audio) == 0 {
+		t.Fatalf("%d video and %d audio frames", len(e.video), len(e.audio))
+	}
+	wantFrames, maxFrames := int(seconds*30+0.5), int(upTo*30+0.5)
+	t.Logf("%d video frames from %.3f to %.3f, %d audio frames from %.3f; %d discarded packets",
+		len(e.video), e.video[0], e.video[len(e.video)-1], len(e.audio), e.audio[0], e.discarded)
+	if e.video[0] > 0.001 || e.audio[0] > 0.022 {
+		t.Errorf("first video frame at %.3f s, first audio frame at %.3f s; want the file to start at 0", e.video[0], e.audio[0])
+	}
+	if n := len(e.video); n < wantFrames-1 || n > maxFrames+1 {
+		t.Errorf("%d video frames, want %d to %d (%.1f to %.1f s)", n, wantFrames, maxFrames, seconds, upTo)
+	}
+	if !e.keyFirst {
+		t.Error("the first frame shown is not a keyframe")
+	}
+	if e.discarded > 0 {
+		t.Errorf("%d packets hidden by an edit list", e.discarded)
+	}
+	if d, at := maxStep(e.video); d > 0.036 {
+		t.Errorf("video jumps %.0f ms at frame %d (%.3f s), want 33 ms steps", d*1000, at, e.video[at])
+	}
+	if d, at := maxStep(e.audio); d > 0.023 {
+		t.Errorf("audio jumps %.0f ms at frame %d (%.3f s), want 21 ms steps", d*1000, at, e.audio[at])
+	}
+}
+
+// TestExportFromLongSegment exports 3 s from 37.5 s into one 48 s fMP4
+// segment, where the reader skips the fragments before the range by their
+// headers: the cut is as exact as from the start of a file.
+func TestExportFromLongSegment(t *testing.T) {
+	src := loadSource(t, "h264_aac_1s_gop.mp4", 7)
+	rule := Rule{Enabled: true, Format: FormatFMP4, SegmentDuration: time.Hour, PartDuration: time.Second}
+	_, m, files := recordSource(t, src, rule, 16) // paced: at full speed the ring would overrun
+	if len(files) != 1 {
+		t.Fatalf("got %d segments, want 1", len(files))
+	}
+	srv := serve(t, m)
+	segs := m.Segments("live/cam1", time.Time{}, time.Time{})
+	if segs[0].Duration < 45*time.Second {
+		t.Fatalf("recorded %s, want 48 s", segs[0].Duration)
+	}
+	// With precise=false the file starts at the keyframe before 37.5 s:
+	// the looped source's frames drift from a 1 s grid, so anywhere
+	// within a GOP before it.
+	for _, tc := range []struct {
+		name, query string
+		seconds     float64
+		upTo        float64
+	}{{"precise", "", 3, 3}, {"keyframe", "false", 3.03, 4}} {
+		t.Run(tc.name, func(t *testing.T) {
+			// 37.5 s: mid-GOP; the range (from the keyframe at 37 s) stays clear of
+			// the jumps ffmpeg leaves where the source loops (36 s, 42 s).
+			checkExport(t, srv.URL, segs[0].Start.Add(37500*time.Millisecond), 3*time.Second, tc.query, tc.seconds, tc.upTo)
 		})
 	}
 }

@@ -35,8 +35,16 @@ type segmentReader struct {
 // (it then falls back to ffmpeg's concat demuxer).
 var errNotReadable = errors.New("segment codecs not supported by the unit reader")
 
-// openSegmentReader opens seg (of size bytes as the index knows it).
-func openSegmentReader(seg Segment) (*segmentReader, error) {
+// skipMargin is how far before the wanted time a reader that skips into
+// a long fMP4 segment starts reading, so that it still finds the keyframe
+// before that time (GOPs are shorter than this).
+const skipMargin = 20 * time.Second
+
+// openSegmentReader opens seg (of size bytes as the index knows it). skip
+// is the segment time the caller needs from (0: the start): in a long fMP4
+// segment the reader skips the fragments that end well before it, reading
+// only their headers.
+func openSegmentReader(seg Segment, skip time.Duration) (*segmentReader, error) {
 	f, err := os.Open(seg.file)
 	if err != nil {
 		return nil, err
@@ -45,11 +53,11 @@ func openSegmentReader(seg Segment) (*segmentReader, error) {
 	sec := io.NewSectionReader(f, 0, seg.Size)
 	if seg.Format == FormatMPEGTS {
 		err = sr.openTS(sec)
+		if err == nil {
+			err = sr.findOrigin()
+		}
 	} else {
-		err = sr.openFMP4(sec)
-	}
-	if err == nil {
-		err = sr.findOrigin()
+		err = sr.openFMP4(sec, skip)
 	}
 	if err != nil {
 		f.Close()
@@ -149,11 +157,15 @@ type readTrack struct {
 	scale uint32
 }
 
-func (sr *segmentReader) openFMP4(r *io.SectionReader) error {
+// openFMP4 reads the init block and prepares to read the fragments. The
+// origin is the first fragment's earliest decode time (its first keyframe:
+// a segment starts with one); with skip beyond skipMargin, reading starts
+// at the last fragment that begins skipMargin before skip.
+func (sr *segmentReader) openFMP4(r *io.SectionReader, skip time.Duration) error {
 	var init fmp4.Init
 	byID := map[int]readTrack{}
 	var queue []*stream.Unit
-	pos := int64(0)
+	pos := initEnd(r)
 	sr.next = func() (*stream.Unit, error) {
 		for len(queue) == 0 {
 			if _, err := r.Seek(pos, io.SeekStart); err != nil {
@@ -209,7 +221,85 @@ func (sr *segmentReader) openFMP4(r *io.SectionReader) error {
 	if len(sr.tracks) == 0 {
 		return errors.New("fmp4: no tracks")
 	}
+	frags := fragmentTimes(r, pos, byID)
+	if len(frags) == 0 {
+		return errors.New("fmp4: no complete fragment")
+	}
+	sr.origin = frags[0].dts
+	for _, fr := range frags {
+		if skip > skipMargin && fr.dts-sr.origin <= skip-skipMargin {
+			pos = fr.pos
+		}
+	}
 	return nil
+}
+
+// fragment is where a moof starts and the earliest decode time in it.
+type fragment struct {
+	pos int64
+	dts time.Duration
+}
+
+// fragmentTimes lists the fragments of an fMP4 file from pos on, reading
+// only their moof boxes.
+func fragmentTimes(r *io.SectionReader, pos int64, byID map[int]readTrack) []fragment {
+	var out []fragment
+	for {
+		if _, err := r.Seek(pos, io.SeekStart); err != nil {
+			return out
+		}
+		bi, err := amp4.ReadBoxInfo(r)
+		if err != nil || int64(bi.Offset+bi.Size) > r.Size() {
+			return out
+		}
+		if bi.Type.String() == "moof" {
+			if dts, ok := moofTime(io.NewSectionReader(r, pos, int64(bi.Size)), byID); ok {
+				out = append(out, fragment{pos: pos, dts: dts})
+			}
+		}
+		pos = int64(bi.Offset + bi.Size)
+	}
+}
+
+// moofTime returns the earliest tfdt of a moof's video (of any track
+// without video), as a duration.
+func moofTime(r io.ReadSeeker, byID map[int]readTrack) (time.Duration, bool) {
+	hasVideo := false
+	for _, rt := range byID {
+		hasVideo = hasVideo || rt.t.IsVideo()
+	}
+	var (
+		cur   uint32
+		best  time.Duration
+		found bool
+	)
+	_, err := amp4.ReadBoxStructure(r, func(h *amp4.ReadHandle) (any, error) {
+		switch h.BoxInfo.Type.String() {
+		case "moof", "traf":
+			return h.Expand()
+		case "tfhd":
+			b, _, err := h.ReadPayload()
+			if err != nil {
+				return nil, err
+			}
+			cur = b.(*amp4.Tfhd).TrackID
+		case "tfdt":
+			b, _, err := h.ReadPayload()
+			if err != nil {
+				return nil, err
+			}
+			rt, ok := byID[int(cur)]
+			if !ok || rt.scale == 0 || hasVideo && !rt.t.IsVideo() {
+				return nil, nil
+			}
+			d := fromTicks(int64(b.(*amp4.Tfdt).GetBaseMediaDecodeTime()), int64(rt.scale))
+			if !found || d < best {
+				best, found = d, true
+			}
+		}
+		return nil, nil
+	})
+	return best, err == nil && found
 }
 
 // initEnd returns where the init block (ftyp, moov) of an fMP4 file ends.
