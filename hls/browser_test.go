@@ -22,6 +22,7 @@ type playReport struct {
 	SwitchFrom int      `json:"switchFrom"`
 	Frags      int      `json:"frags"`
 	Parts      int      `json:"parts"`
+	Reloads    int      `json:"reloads"`
 	Samples    []struct {
 		At      float64  `json:"at"`
 		T       float64  `json:"t"`

@@ -26,6 +26,7 @@ const (
 	DefaultSegmentCount    = 7
 	DefaultCloseAfter      = 60 * time.Second
 	DefaultRequestTimeout  = 10 * time.Second
+	DefaultEndedKeep       = time.Minute
 )
 
 // PathConfig is the HLS rule of one path. The server builds it from the
@@ -47,6 +48,11 @@ type PathConfig struct {
 	// CloseAfter stops an on-demand muxer with no request for this long; 0
 	// keeps it until the stream ends.
 	CloseAfter time.Duration
+	// EndedKeep is how long the playlist of a live stream that ended is
+	// still served, final (EXT-X-ENDLIST) with all its segments, so
+	// players finish what they have instead of failing on a 404; 0 drops
+	// it at once.
+	EndedKeep time.Duration
 	// DVRWindow, when set, keeps this much past media listed in the
 	// playlist, stored on disk under Directory, so players can seek back.
 	DVRWindow time.Duration
@@ -71,6 +77,7 @@ func DefaultPathConfig() PathConfig {
 		PartDuration:    DefaultPartDuration,
 		SegmentCount:    DefaultSegmentCount,
 		CloseAfter:      DefaultCloseAfter,
+		EndedKeep:       DefaultEndedKeep,
 		CORSOrigins:     []string{"*"},
 	}
 }
@@ -101,6 +108,9 @@ func (c PathConfig) withDefaults() (PathConfig, error) {
 	}
 	if c.CloseAfter < 0 {
 		c.CloseAfter = 0
+	}
+	if c.EndedKeep < 0 {
+		c.EndedKeep = 0
 	}
 	return c, nil
 }

@@ -94,6 +94,10 @@ func (s *Server) acquire(r *http.Request, path string, pc PathConfig) (*muxer, i
 				m.hold()
 				return m, 0, nil
 			}
+			if m := s.ending(r.Context(), path); m != nil {
+				m.hold()
+				return m, 0, nil
+			}
 			return nil, http.StatusNotFound, fmt.Errorf("no stream on path %s", path)
 		}
 		return nil, http.StatusServiceUnavailable, err
@@ -335,6 +339,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, path string, 
 		ctype = "audio/mp4"
 	}
 	var data []byte
+	var parts [][]byte // a segment served as its parts
 	var file string
 	switch f.kind {
 	case 'i':
@@ -353,6 +358,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, path string, 
 		tl.mu.Lock()
 		if seg := tl.find(f.msn); seg != nil {
 			data, file = seg.data, seg.file
+			parts = inMemory(seg.parts)
 		}
 		tl.mu.Unlock()
 	case 'p':
@@ -378,7 +384,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, path string, 
 			tl.mu.Unlock()
 		}
 	}
-	if data == nil && file == "" {
+	if data == nil && parts == nil && file == "" {
 		if r.Context().Err() == nil {
 			httpError(w, http.StatusNotFound, "not found")
 		}
@@ -387,8 +393,12 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, path string, 
 	h := w.Header()
 	h.Set("Content-Type", ctype)
 	h.Set("Cache-Control", cacheForever)
-	if data != nil {
+	switch {
+	case data != nil:
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
+		return
+	case parts != nil:
+		http.ServeContent(w, r, "", time.Time{}, newPartsReader(parts))
 		return
 	}
 	fh, err := os.Open(file)
@@ -399,6 +409,23 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, path string, 
 	}
 	defer fh.Close()
 	http.ServeContent(w, r, "", time.Time{}, fh)
+}
+
+// inMemory returns the bodies of a segment's parts, or nil when it has
+// none or they were dropped from memory (DVR: served from its file). mu
+// must be held; the bodies never change once a part exists.
+func inMemory(parts []*part) [][]byte {
+	if len(parts) == 0 {
+		return nil
+	}
+	out := make([][]byte, len(parts))
+	for i, p := range parts {
+		if p.data == nil {
+			return nil
+		}
+		out[i] = p.data
+	}
+	return out
 }
 
 // lookupPart returns part idx of segment msn, or nil and whether it may

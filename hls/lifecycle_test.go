@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
 )
 
 // TestOnDemandLifecycle checks that a muxer starts at the first request
@@ -116,5 +118,77 @@ func TestDVRWindow(t *testing.T) {
 			t.Fatalf("DVR files left after the stream ended: %v", left)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestEndedStreamPlaylist checks what players see when a live stream ends
+// and comes back: the last playlist stays served, final (EXT-X-ENDLIST),
+// with every segment it lists fetchable and decodable, for EndedKeep; a new
+// publisher on the path meanwhile gets a playlist whose media sequence goes
+// on from the old one with a discontinuity, so a player reloading it moves
+// forward; once EndedKeep passes after the last end, the playlist is gone.
+func TestEndedStreamPlaylist(t *testing.T) {
+	needTools(t, "ffmpeg")
+	for _, v := range []Variant{VariantLowLatency, VariantMPEGTS} {
+		t.Run(string(v), func(t *testing.T) {
+			limit(t)
+			keep := 3 * time.Second
+			e := newEnv(t, ruleWith(PathConfig{Variant: v, AlwaysOn: true, EndedKeep: keep}, nil), nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			url := e.base + "live/end/stream.m3u8"
+			p := e.publish(t, "live/end", "h264_aac_1s_gop.mp4", pubOpts{loop: true})
+			waitSegments(t, ctx, url, 3)
+			p.stop()
+			var pl *playlist.Media
+			for pl = mediaPlaylist(t, ctx, url); !pl.Endlist; pl = mediaPlaylist(t, ctx, url) {
+				time.Sleep(50 * time.Millisecond)
+			}
+			if len(pl.Segments) < 3 || len(pl.Parts) > 0 || pl.PreloadHint != nil {
+				t.Fatalf("final playlist: %d segments, %d parts after them, hint %v; want >= 3 segments, no part or hint beyond", len(pl.Segments), len(pl.Parts), pl.PreloadHint)
+			}
+			var media []byte
+			if pl.Map != nil {
+				media = mustGet(t, ctx, e.base+"live/end/"+pl.Map.URI)
+			}
+			for _, s := range pl.Segments {
+				media = append(media, mustGet(t, ctx, e.base+"live/end/"+s.URI)...)
+			}
+			ffmpegDecode(t, ctx, "pipe:0", media)
+			last := pl.MediaSequence + len(pl.Segments) - 1
+
+			// A new publisher within EndedKeep.
+			p2 := e.publish(t, "live/end", "h264_aac_1s_gop.mp4", pubOpts{loop: true})
+			pl2 := mediaPlaylist(t, ctx, url)
+			for pl2.Endlist || len(pl2.Segments) == 0 {
+				time.Sleep(100 * time.Millisecond)
+				pl2 = mediaPlaylist(t, ctx, url)
+			}
+			if pl2.MediaSequence <= last {
+				t.Errorf("new publisher's playlist starts at media sequence %d, want after the old playlist's last %d", pl2.MediaSequence, last)
+			}
+			if !pl2.Segments[0].Discontinuity || pl2.DiscontinuitySequence == nil || *pl2.DiscontinuitySequence != 0 {
+				t.Errorf("new publisher's first segment: discontinuity %v, discontinuity sequence %v; want the tag and sequence 0 before it",
+					pl2.Segments[0].Discontinuity, pl2.DiscontinuitySequence)
+			}
+			p2.stop()
+			for pl2 = mediaPlaylist(t, ctx, url); !pl2.Endlist; pl2 = mediaPlaylist(t, ctx, url) {
+				time.Sleep(50 * time.Millisecond)
+			}
+			ended := time.Now()
+			for {
+				code, _, _ := get(t, ctx, url)
+				if code == http.StatusNotFound {
+					break
+				}
+				if time.Since(ended) > keep+5*time.Second {
+					t.Fatalf("playlist still answers %d long after ended_keep %s", code, keep)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if time.Since(ended) < keep-500*time.Millisecond {
+				t.Errorf("final playlist gone after %s, before ended_keep %s", time.Since(ended), keep)
+			}
+		})
 	}
 }

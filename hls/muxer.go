@@ -157,6 +157,8 @@ func (m *muxer) run(idle func()) {
 					m.tl.end()
 					m.log.Info("HLS file playlist complete; serving as VOD")
 					<-m.ctx.Done()
+				} else {
+					m.keepEnded()
 				}
 			}
 			m.log.Info("HLS muxer stopped", "reason", stopReason(err, m.ctx))
@@ -169,6 +171,26 @@ func (m *muxer) run(idle func()) {
 				m.log.Warn("HLS: unit dropped", "error", err, "count", encodeErrors)
 			}
 		}
+	}
+}
+
+// keepEnded serves the final playlist of a live stream that ended, with
+// EXT-X-ENDLIST and every segment it lists, for EndedKeep (or until the
+// muxer is stopped: idle, replaced by a new publisher's, server closing).
+func (m *muxer) keepEnded() {
+	m.tl.mu.Lock()
+	empty := len(m.tl.segments) == 0
+	m.tl.mu.Unlock()
+	if m.cfg.EndedKeep <= 0 || empty {
+		return
+	}
+	m.tl.end()
+	m.log.Info("HLS stream ended; serving the final playlist", "for", m.cfg.EndedKeep)
+	t := time.NewTimer(m.cfg.EndedKeep)
+	defer t.Stop()
+	select {
+	case <-m.ctx.Done():
+	case <-t.C:
 	}
 }
 

@@ -147,7 +147,10 @@ func (m *muxer) mediaPlaylist(query string, reports []*playlist.MediaRenditionRe
 	if len(reports) == 0 && tl.version == m.cacheVersion && query == m.cacheQuery && m.cacheBody != nil {
 		return m.cacheBody, nil
 	}
-	ll := m.lowLatency() && !tl.ended
+	// A file's finished playlist is plain VOD. A live stream that ended
+	// keeps its parts listed, without a preload hint: players at the live
+	// edge have been loading parts and finish the stream from them.
+	ll := m.lowLatency() && !(tl.ended && m.lossless)
 	target := max(tl.targetDur, int(math.Ceil(m.cfg.SegmentDuration.Seconds())), 1)
 	pl := playlist.Media{
 		Version:             m.version(),
@@ -157,6 +160,14 @@ func (m *muxer) mediaPlaylist(query string, reports []*playlist.MediaRenditionRe
 	}
 	if len(tl.segments) > 0 {
 		pl.MediaSequence = int(tl.segments[0].msn)
+	}
+	if tl.discSeq > 0 {
+		// The tag on the first segment counts for it (RFC 8216 6.2.2).
+		seq := tl.discSeq
+		if len(tl.segments) > 0 && tl.segments[0].discontinuity {
+			seq--
+		}
+		pl.DiscontinuitySequence = &seq
 	}
 	if m.lossless {
 		t := playlist.MediaPlaylistTypeEvent
@@ -179,13 +190,13 @@ func (m *muxer) mediaPlaylist(query string, reports []*playlist.MediaRenditionRe
 	}
 	for i, s := range tl.segments {
 		pdt := tl.origin.Add(s.rel)
-		ps := &playlist.MediaSegment{Duration: s.dur, URI: withQuery(m.segmentName(s.msn), query), DateTime: &pdt}
+		ps := &playlist.MediaSegment{Duration: s.dur, URI: withQuery(m.segmentName(s.msn), query), DateTime: &pdt, Discontinuity: s.discontinuity}
 		if ll && i >= len(tl.segments)-tl.partKeep {
 			ps.Parts = m.playlistParts(s, query)
 		}
 		pl.Segments = append(pl.Segments, ps)
 	}
-	if ll {
+	if ll && !tl.ended {
 		next := tl.nextMSN
 		idx := 0
 		if tl.cur != nil {

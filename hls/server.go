@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"mps/internal/stream"
 )
@@ -112,6 +113,9 @@ func (s *Server) muxerFor(st *stream.Stream, pc PathConfig) (*muxer, error) {
 		return nil, fmt.Errorf("HLS muxer for %s: %w", st.Path(), err)
 	}
 	if old != nil {
+		// A new stream (a new publisher, or the same one after an idle
+		// stop) goes on from the old playlist's sequence.
+		m.tl.continueFrom(old.tl)
 		old.stop()
 	}
 	s.muxers[st.Path()] = m
@@ -157,6 +161,27 @@ func (s *Server) fileMuxer(path string) *muxer {
 		return nil
 	}
 	return m
+}
+
+// ending returns path's live muxer when its stream has just ended and it
+// is writing the final playlist (a request between the two would
+// otherwise get a 404), once that playlist is ready; nil otherwise.
+func (s *Server) ending(ctx context.Context, path string) *muxer {
+	m := s.running(path)
+	if m == nil || m.lossless || m.cfg.EndedKeep <= 0 {
+		return nil
+	}
+	select {
+	case <-m.st.Done():
+	default:
+		return nil // the stream is not over: not this muxer's path any more
+	}
+	tl := m.tl
+	tl.wait(ctx.Done(), time.Second, func() bool { return tl.ended || tl.closed })
+	if m.ended() {
+		return m
+	}
+	return nil
 }
 
 // running returns path's muxer if one is running, without starting one.

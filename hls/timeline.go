@@ -2,6 +2,7 @@ package hls
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"sync"
 	"time"
@@ -19,12 +20,15 @@ type segment struct {
 	msn   uint64
 	rel   time.Duration // media time of the start, from the muxer's origin
 	dur   time.Duration
-	parts []*part // fMP4 only
-	data  []byte  // whole segment in memory; nil when only on disk
+	parts []*part // fMP4 only: the segment is the sequence of its parts
+	data  []byte  // MPEG-TS only: the whole segment; nil when only on disk
 	file  string  // on disk (DVR), "" if not
 	size  int64
 	// frames counts video samples, for FRAME-RATE.
 	frames int
+	// discontinuity marks the first segment of a muxer that follows an
+	// earlier stream on the same path (EXT-X-DISCONTINUITY).
+	discontinuity bool
 }
 
 // timeline is the shared state of one muxer: what the segmenter produced
@@ -49,6 +53,10 @@ type timeline struct {
 	// origin is the wall-clock time of media time zero; segment dates are
 	// origin + rel, so they stay consistent with the durations.
 	origin time.Time
+
+	// discSeq is the discontinuity sequence number of this timeline's
+	// segments: one more than the previous muxer's of the path.
+	discSeq int
 
 	keep     int // complete segments to keep; 0 keeps all (VOD)
 	partKeep int // newest complete segments whose parts stay listed
@@ -92,7 +100,7 @@ func (t *timeline) setInit(b []byte) {
 func (t *timeline) startSegment(rel time.Duration, origin time.Time) {
 	t.mu.Lock()
 	t.origin = origin
-	t.cur = &segment{msn: t.nextMSN, rel: rel}
+	t.cur = &segment{msn: t.nextMSN, rel: rel, discontinuity: t.discSeq > 0 && t.cur == nil && len(t.segments) == 0}
 	t.nextMSN++
 	t.changed()
 	t.mu.Unlock()
@@ -114,8 +122,9 @@ func (t *timeline) addPart(p *part, frames int) {
 	t.mu.Unlock()
 }
 
-// finishSegment closes the current segment. For fMP4 the data is the
-// concatenation of its parts; for MPEG-TS it is given. With a DVR
+// finishSegment closes the current segment. An fMP4 segment is its parts:
+// it is served (and written to a DVR file) as their sequence, never copied
+// into one buffer. An MPEG-TS segment's data is given. With a DVR
 // directory the segment is written to disk first.
 func (t *timeline) finishSegment(dur time.Duration, tsData []byte, frames int) error {
 	t.mu.Lock()
@@ -124,22 +133,22 @@ func (t *timeline) finishSegment(dur time.Duration, tsData []byte, frames int) e
 	if seg == nil {
 		return nil
 	}
-	data := tsData
-	if data == nil {
-		n := 0
-		for _, p := range seg.parts {
-			n += len(p.data)
-		}
-		data = make([]byte, 0, n)
-		for _, p := range seg.parts {
-			data = append(data, p.data...)
+	// The parts of a closed segment no longer change: read them unlocked.
+	bufs := net.Buffers{tsData}
+	size := int64(len(tsData))
+	if tsData == nil {
+		bufs = make(net.Buffers, len(seg.parts))
+		size = 0
+		for i, p := range seg.parts {
+			bufs[i] = p.data
+			size += int64(len(p.data))
 		}
 	}
 	file := ""
 	var werr error
 	if t.dvrDir != "" {
 		file = segmentFile(t.dvrDir, seg.msn)
-		if err := os.WriteFile(file, data, 0o644); err != nil {
+		if err := writeBuffers(file, bufs); err != nil {
 			// Keep serving it from memory; the caller logs the error.
 			file = ""
 			werr = fmt.Errorf("write DVR segment %d: %w", seg.msn, err)
@@ -148,18 +157,10 @@ func (t *timeline) finishSegment(dur time.Duration, tsData []byte, frames int) e
 
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	// Point the parts into the contiguous copy so the per-part buffers can
-	// be collected.
-	off := 0
-	for _, p := range seg.parts {
-		n := len(p.data)
-		p.data = data[off : off+n : off+n]
-		off += n
-	}
-	seg.data = data
+	seg.data = tsData
 	seg.dur = dur
 	seg.file = file
-	seg.size = int64(len(data))
+	seg.size = size
 	seg.frames += frames
 	t.segments = append(t.segments, seg)
 	t.cur = nil
@@ -196,6 +197,20 @@ func (t *timeline) finishSegment(dur time.Duration, tsData []byte, frames int) e
 	return werr
 }
 
+// writeBuffers writes bufs to a new file name (one write per buffer, no
+// copy into one).
+func writeBuffers(name string, bufs net.Buffers) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = bufs.WriteTo(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // end marks the playlist final (a file finished).
 func (t *timeline) end() {
 	t.mu.Lock()
@@ -205,6 +220,23 @@ func (t *timeline) end() {
 		close(t.firstSeen)
 	}
 	t.changed()
+	t.mu.Unlock()
+}
+
+// continueFrom makes this timeline follow prev's on the same path: its
+// media sequence numbers go on from prev's and its first segment starts a
+// new discontinuity, so a player that reloads the playlist across a new
+// publisher sees the sequence go forward instead of restarting. Called
+// before the first segment.
+func (t *timeline) continueFrom(prev *timeline) {
+	prev.mu.Lock()
+	next, disc, had := prev.nextMSN, prev.discSeq, prev.nextMSN > 0
+	prev.mu.Unlock()
+	if !had {
+		return
+	}
+	t.mu.Lock()
+	t.nextMSN, t.discSeq = next, disc+1
 	t.mu.Unlock()
 }
 

@@ -139,7 +139,7 @@ func BenchmarkIndexRebuild10000(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		ix := newIndex()
-		ix.scan(root, tpl, m.log)
+		ix.rebuild(context.Background(), root, tpl, m.log, nil)
 		if n, _ := ix.totals("live/cam1"); n != 10000 {
 			b.Fatal(n)
 		}

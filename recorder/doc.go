@@ -15,8 +15,14 @@
 // PartDuration, each written with its own write call) or MPEG-TS flushed at
 // the same cadence, so a crash loses at most about one part. A segment is cut
 // on the first keyframe after SegmentDuration, so every segment starts with
-// a decodable picture and the segments of a session concatenate into the
-// whole stream without gap or overlap.
+// a decodable picture. Units reach the files in decoding-time order across
+// tracks (an interleaver absorbs the publisher's audio/video skew, and
+// multi-frame audio units are split), so a cut at a keyframe splits the
+// audio there too: the segments of a session hold the whole stream without
+// gap or overlap. Each file has its own timeline starting at its keyframe
+// (0 in fMP4; the TS muxer's fixed origin in MPEG-TS, whose continuity
+// counters run on across the session's files); the index's wall-clock
+// starts place the files when they are played back together.
 //
 // A disk that is full or unwritable stops the recording with an event while
 // the stream goes on; the writer retries with backoff at keyframes and

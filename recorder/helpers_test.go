@@ -310,6 +310,11 @@ func newManager(tb testing.TB, cfg Config, bus *events.Bus) *Manager {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(m.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := m.WaitIndexed(ctx); err != nil {
+		tb.Fatalf("index rebuild: %v", err)
+	}
 	return m
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,11 +18,16 @@ import (
 //	GET /hls/recordings/{path}/index.m3u8?start=&end=   VOD playlist
 //	GET /hls/recordings/{path}/{segment}                the segment file (ranges)
 //
-// Every recorded segment is a whole file: an fMP4 one carries its own init
-// block, which the playlist names in EXT-X-MAP with a byte range, and its
-// media as the range after it. The fMP4 segments of one recording session
-// share a timeline; a gap between sessions, and every MPEG-TS boundary
-// (each TS segment restarts its clock), is marked as a discontinuity.
+// Every recorded segment is a whole file with its own timeline (it opens
+// in a player as a clip from 0). An fMP4 one carries its own init block,
+// which the playlist names in EXT-X-MAP with a byte range, and its media as
+// the range after it, served with its decode times moved by the segment's
+// offset from the first segment of the playlist (t=µs in the URI), so the
+// segments play on one timeline; only a gap between recording sessions is
+// a discontinuity. MPEG-TS segments are served as they are: every boundary
+// is a discontinuity (the session's segments share continuity counters, so
+// they also read as one transport stream). Offsets and PROGRAM-DATE-TIME
+// come from the index's wall-clock starts.
 func (m *Manager) HLSHandler() http.Handler { return http.HandlerFunc(m.serveHLS) }
 
 func (m *Manager) serveHLS(w http.ResponseWriter, r *http.Request) {
@@ -48,7 +54,16 @@ func (m *Manager) serveHLS(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "invalid segment name")
 		return
 	}
-	m.serveSegmentFile(w, r, path, file)
+	var shift time.Duration
+	if v := r.URL.Query().Get("t"); v != "" {
+		us, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || us < 0 {
+			httpError(w, http.StatusBadRequest, "t: want the segment's offset in microseconds")
+			return
+		}
+		shift = time.Duration(us) * time.Microsecond
+	}
+	m.serveSegmentFile(w, r, path, file, shift)
 }
 
 func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path string) {
@@ -60,6 +75,9 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 	end, err := parseTimeParam(r, "end")
 	if err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if !m.waitIndex(w, r) {
 		return
 	}
 	var segs []Segment
@@ -86,8 +104,6 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 	suffix := tokenSuffix(r) // players that cannot set headers keep their token
 	b.WriteString("#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-INDEPENDENT-SEGMENTS\n")
 	for i, s := range segs {
-		// Segments of one session continue each other's timestamps; a
-		// gap means a new session whose timestamps restart.
 		if i > 0 {
 			gap := s.Start.Sub(segs[i-1].End())
 			if s.Format == FormatMPEGTS || gap > 500*time.Millisecond || gap < -500*time.Millisecond {
@@ -97,7 +113,18 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 		fmt.Fprintf(&b, "#EXT-X-PROGRAM-DATE-TIME:%s\n", s.Start.UTC().Format("2006-01-02T15:04:05.000Z07:00"))
 		if s.Format == FormatFMP4 {
 			fmt.Fprintf(&b, "#EXT-X-MAP:URI=%q,BYTERANGE=\"%d@0\"\n", s.Name+suffix, s.initSize)
-			fmt.Fprintf(&b, "#EXTINF:%.6f,\n#EXT-X-BYTERANGE:%d@%d\n%s\n", s.Duration.Seconds(), s.Size-s.initSize, s.initSize, s.Name+suffix)
+			var q []string
+			if off := s.Start.Sub(segs[0].Start); off > 0 {
+				q = append(q, "t="+strconv.FormatInt(off.Microseconds(), 10))
+			}
+			if suffix != "" {
+				q = append(q, suffix[1:])
+			}
+			uri := s.Name
+			if len(q) > 0 {
+				uri += "?" + strings.Join(q, "&")
+			}
+			fmt.Fprintf(&b, "#EXTINF:%.6f,\n#EXT-X-BYTERANGE:%d@%d\n%s\n", s.Duration.Seconds(), s.Size-s.initSize, s.initSize, uri)
 		} else {
 			fmt.Fprintf(&b, "#EXTINF:%.6f,\n%s\n", s.Duration.Seconds(), s.Name+suffix)
 		}

@@ -3,6 +3,7 @@ package recorder
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"strconv"
@@ -27,7 +28,7 @@ const HLSPrefix = "/hls/recordings/"
 //	GET    /api/v1/recordings/{path}/segments?start=&end=  segment list
 //	GET    /api/v1/recordings/{path}/segments/{name}       download a segment
 //	DELETE /api/v1/recordings/{path}/segments/{name}       delete a segment
-//	GET    /api/v1/recordings/{path}/get?start=&duration=&format=mp4|fmp4
+//	GET    /api/v1/recordings/{path}/get?start=&duration=&format=mp4|fmp4&precise=true|false
 //
 // Path names are checked like stream paths, and only files the index knows
 // are ever opened, so no request reaches outside the recordings root.
@@ -45,7 +46,8 @@ func (m *Manager) serveAPI(w http.ResponseWriter, r *http.Request) {
 			methodNotAllowed(w, "GET")
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"items": m.List()})
+		// partial: the index is still being rebuilt after a start.
+		writeJSON(w, http.StatusOK, map[string]any{"items": m.List(), "partial": !m.ix.complete()})
 		return
 	}
 	path, action, name := splitAPIPath(rest)
@@ -139,7 +141,7 @@ func (m *Manager) serveSegmentList(w http.ResponseWriter, r *http.Request, path 
 			URL: APIPrefix + "/" + path + "/segments/" + s.Name,
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"path": path, "items": out})
+	writeJSON(w, http.StatusOK, map[string]any{"path": path, "items": out, "partial": !m.ix.complete()})
 }
 
 // serveSegment downloads (GET, with ranges) or deletes one segment.
@@ -150,7 +152,7 @@ func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, path, nam
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		m.serveSegmentFile(w, r, path, name)
+		m.serveSegmentFile(w, r, path, name, 0)
 	case http.MethodDelete:
 		switch err := m.DeleteSegment(path, name); {
 		case errors.Is(err, ErrSegmentNotFound):
@@ -167,7 +169,9 @@ func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, path, nam
 	}
 }
 
-func (m *Manager) serveSegmentFile(w http.ResponseWriter, r *http.Request, path, name string) {
+// serveSegmentFile serves a segment with ranges; shift > 0 moves an fMP4
+// segment's decode times forward by that much (HLS VOD).
+func (m *Manager) serveSegmentFile(w http.ResponseWriter, r *http.Request, path, name string, shift time.Duration) {
 	seg, ok := m.ix.find(path, name)
 	if !ok {
 		httpError(w, http.StatusNotFound, ErrSegmentNotFound.Error())
@@ -183,6 +187,16 @@ func (m *Manager) serveSegmentFile(w http.ResponseWriter, r *http.Request, path,
 	}
 	defer f.Close()
 	w.Header().Set("Content-Type", contentType(s.Format))
+	if shift > 0 && s.Format == FormatFMP4 {
+		sec := io.NewSectionReader(f, 0, s.Size)
+		patches, err := tfdtShifts(sec, func(scale uint32) uint64 { return uint64(ticks(shift, int64(scale))) })
+		if err != nil {
+			httpError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		http.ServeContent(w, r, "", s.Start, &patchedReader{r: sec, patches: patches})
+		return
+	}
 	// A segment being written is served as far as it has been flushed.
 	http.ServeContent(w, r, "", s.Start, &sizedReader{f: f, size: s.Size})
 }
@@ -192,6 +206,22 @@ func contentType(format string) string {
 		return "video/mp2t"
 	}
 	return "video/mp4"
+}
+
+// indexWait bounds how long a playlist or an export waits for the index
+// being rebuilt after a start.
+const indexWait = 5 * time.Second
+
+// waitIndex waits briefly for a complete index, which playlists and
+// exports need (segment durations); it answers 503 and reports false when
+// the rebuild takes longer.
+func (m *Manager) waitIndex(w http.ResponseWriter, r *http.Request) bool {
+	if m.ix.wait(r.Context(), indexWait) {
+		return true
+	}
+	w.Header().Set("Retry-After", "5")
+	httpError(w, http.StatusServiceUnavailable, "the recordings index is being rebuilt; try again shortly")
+	return false
 }
 
 // parseTimeParam reads an RFC 3339 time (or Unix seconds) query parameter;

@@ -1,11 +1,13 @@
 package recorder
 
 import (
+	"context"
 	"io/fs"
 	"log/slog"
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mps/internal/stream"
@@ -36,60 +38,186 @@ type Segment struct {
 func (s Segment) End() time.Time { return s.Start.Add(s.Duration) }
 
 // index is the in-memory list of segments per path, sorted by start, so
-// listings never touch the disk. It is rebuilt from the directory at start
-// and kept current by the writers and the janitor.
+// listings never touch the disk. It is rebuilt from the directory in the
+// background when the manager starts (so a server with a hundred thousand
+// segments on disk listens at once) and kept current by the writers and
+// the janitor. Until the rebuild is complete, listings may miss segments
+// and durations: callers say so (complete) or wait (wait).
 type index struct {
-	mu    sync.RWMutex
-	paths map[string][]*Segment
+	mu     sync.RWMutex
+	paths  map[string][]*Segment
+	byFile map[string]*Segment
+	// ready is closed once every file on disk is listed with its
+	// duration.
+	ready chan struct{}
 }
 
-func newIndex() *index { return &index{paths: map[string][]*Segment{}} }
+func newIndex() *index {
+	return &index{paths: map[string][]*Segment{}, byFile: map[string]*Segment{}, ready: make(chan struct{})}
+}
 
-// scan rebuilds the index from the files under root, reading each file's
-// duration from its structure.
-func (ix *index) scan(root string, tpl *template, log *slog.Logger) {
-	found := map[string][]*Segment{}
+// complete reports whether the rebuild has finished.
+func (ix *index) complete() bool {
+	select {
+	case <-ix.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// wait blocks until the rebuild has finished, ctx ends or timeout passes,
+// and reports whether it finished.
+func (ix *index) wait(ctx context.Context, timeout time.Duration) bool {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-ix.ready:
+		return true
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return false
+}
+
+// scanBatch is how many files the rebuild lists before publishing them.
+const scanBatch = 4096
+
+// rebuild fills the index from the files under root in two passes: first
+// every file by its name (start time, format, size), published in batches
+// so listings fill up at once; then each file's duration read from its
+// structure. Segments the writers add meanwhile are kept. It closes ready
+// when done, or returns early when ctx ends.
+func (ix *index) rebuild(ctx context.Context, root string, tpl *template, log *slog.Logger, afterListing func()) {
+	defer close(ix.ready)
+	var todo []*Segment
+	batch := map[string][]*Segment{}
+	n := 0
+	flush := func() {
+		for sp, segs := range batch {
+			todo = append(todo, ix.merge(sp, segs)...)
+		}
+		clear(batch)
+		n = 0
+	}
 	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		if err != nil || !d.Type().IsRegular() {
 			return nil
 		}
-		rel, err := filepath.Rel(root, filepath.Dir(p))
-		if err != nil {
-			return nil
-		}
-		sp, ok := tpl.streamPath(filepath.ToSlash(rel))
-		if !ok || stream.ValidPath(sp) != nil {
-			return nil
-		}
-		start, format, ok := tpl.parseFile(d.Name())
+		seg, ok := scanEntry(root, p, d, tpl)
 		if !ok {
 			return nil
 		}
-		fi, err := d.Info()
-		if err != nil {
-			return nil
+		batch[seg.Path] = append(batch[seg.Path], seg)
+		if n++; n >= scanBatch {
+			flush()
 		}
-		seg := &Segment{Path: sp, Name: d.Name(), Start: start, Size: fi.Size(), Format: format, file: p}
-		if pi, err := probeFile(p, format); err == nil {
-			seg.Duration, seg.initSize = pi.duration, pi.initSize
-		} else {
-			log.Warn("recording segment unreadable", "file", p, "error", err)
-		}
-		found[sp] = append(found[sp], seg)
 		return nil
 	})
-	for _, segs := range found {
-		sort.Slice(segs, func(i, j int) bool { return segs[i].Start.Before(segs[j].Start) })
+	flush()
+	if afterListing != nil {
+		afterListing()
 	}
-	ix.mu.Lock()
-	ix.paths = found
-	ix.mu.Unlock()
+	ix.probeAll(ctx, todo, log)
 }
 
-// add inserts a new segment, keeping the path's list sorted.
+// probeWorkers is how many files the rebuild probes at once. Once a file
+// is read whole the probe is CPU-bound; two workers measured no faster
+// than one on a 2-core machine.
+const probeWorkers = 1
+
+// probeAll reads the durations of segs and sets them on the entries that
+// are still in the index.
+func (ix *index) probeAll(ctx context.Context, segs []*Segment, log *slog.Logger) {
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range probeWorkers {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= len(segs) {
+					return
+				}
+				seg := segs[i]
+				pi, err := probeFile(seg.file, seg.Format)
+				if err != nil {
+					log.Warn("recording segment unreadable", "file", seg.file, "error", err)
+					continue
+				}
+				ix.mu.Lock()
+				if ix.byFile[seg.file] == seg {
+					seg.Duration, seg.initSize = pi.duration, pi.initSize
+				}
+				ix.mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// scanEntry makes the index entry of file p from its name, or reports
+// that p is not a segment.
+func scanEntry(root, p string, d fs.DirEntry, tpl *template) (*Segment, bool) {
+	rel, err := filepath.Rel(root, filepath.Dir(p))
+	if err != nil {
+		return nil, false
+	}
+	sp, ok := tpl.streamPath(filepath.ToSlash(rel))
+	if !ok || stream.ValidPath(sp) != nil {
+		return nil, false
+	}
+	start, format, ok := tpl.parseFile(d.Name())
+	if !ok {
+		return nil, false
+	}
+	fi, err := d.Info()
+	if err != nil {
+		return nil, false
+	}
+	return &Segment{Path: sp, Name: d.Name(), Start: start, Size: fi.Size(), Format: format, file: p}, true
+}
+
+// merge adds scanned segments of one path, skipping files the index
+// already holds, and returns those it added.
+func (ix *index) merge(path string, segs []*Segment) []*Segment {
+	sort.Slice(segs, func(i, j int) bool { return segs[i].Start.Before(segs[j].Start) })
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	added := segs[:0:0]
+	for _, s := range segs {
+		if _, ok := ix.byFile[s.file]; !ok {
+			ix.byFile[s.file] = s
+			added = append(added, s)
+		}
+	}
+	old := ix.paths[path]
+	out := make([]*Segment, 0, len(old)+len(added))
+	i, j := 0, 0
+	for i < len(old) || j < len(added) {
+		if j >= len(added) || i < len(old) && !added[j].Start.Before(old[i].Start) {
+			out = append(out, old[i])
+			i++
+		} else {
+			out = append(out, added[j])
+			j++
+		}
+	}
+	ix.paths[path] = out
+	return added
+}
+
+// add inserts a new segment (a writer's), keeping the path's list sorted;
+// an entry the rebuild made for the same file gives way to it.
 func (ix *index) add(seg *Segment) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	if old, ok := ix.byFile[seg.file]; ok {
+		ix.removeLocked(old)
+	}
+	ix.byFile[seg.file] = seg
 	segs := ix.paths[seg.Path]
 	i := sort.Search(len(segs), func(i int) bool { return segs[i].Start.After(seg.Start) })
 	segs = append(segs, nil)
@@ -109,6 +237,13 @@ func (ix *index) update(seg *Segment, size int64, dur time.Duration, initSize in
 func (ix *index) remove(seg *Segment) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	ix.removeLocked(seg)
+}
+
+func (ix *index) removeLocked(seg *Segment) {
+	if ix.byFile[seg.file] == seg {
+		delete(ix.byFile, seg.file)
+	}
 	segs := ix.paths[seg.Path]
 	for i, s := range segs {
 		if s == seg {

@@ -47,8 +47,9 @@ type counters struct {
 	lostBytes atomic.Uint64
 }
 
-// New returns a manager recording under cfg.Dir. It rebuilds the segment
-// index from the files already there and starts the retention janitor. A
+// New returns a manager recording under cfg.Dir. It starts rebuilding the
+// segment index from the files already there in the background (see
+// Indexed) and starts the retention janitor, and returns at once. A
 // Dir that cannot be created is not an error here: recordings report it
 // when they try to write, and resume when it is fixed.
 func New(cfg Config, bus *events.Bus, log *slog.Logger) (*Manager, error) {
@@ -78,8 +79,15 @@ func New(cfg Config, bus *events.Bus, log *slog.Logger) (*Manager, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		m.log.Warn("recordings directory not usable yet", "dir", cfg.Dir, "error", err)
 	}
-	m.ix.scan(cfg.Dir, tpl, m.log)
-	m.wg.Add(1)
+	m.wg.Add(2)
+	go func() {
+		defer m.wg.Done()
+		start := time.Now()
+		m.ix.rebuild(m.ctx, cfg.Dir, tpl, m.log, cfg.afterListing)
+		if m.ctx.Err() == nil {
+			m.log.Info("recordings index rebuilt", "took", time.Since(start).Round(time.Millisecond))
+		}
+	}()
 	go m.janitor()
 	return m, nil
 }
@@ -329,8 +337,22 @@ func (m *Manager) List() []Stats {
 	return out
 }
 
+// Indexed reports whether the index rebuilt at start is complete; before,
+// Segments and the listings may miss segments or their durations.
+func (m *Manager) Indexed() bool { return m.ix.complete() }
+
+// WaitIndexed waits until the index is complete or ctx ends.
+func (m *Manager) WaitIndexed(ctx context.Context) error {
+	select {
+	case <-m.ix.ready:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Segments lists path's segments overlapping [start, end) from the index;
-// zero bounds are open.
+// zero bounds are open. See Indexed.
 func (m *Manager) Segments(path string, start, end time.Time) []Segment {
 	return m.ix.list(path, start, end)
 }

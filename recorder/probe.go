@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -34,8 +35,20 @@ func probeFile(file, format string) (probeInfo, error) {
 	if format == FormatMPEGTS {
 		return probeTS(f, st.Size())
 	}
+	if st.Size() <= probeInMemory {
+		// The box walk makes many small reads: one read of a small file
+		// is much cheaper (an index rebuild probes every file).
+		b := make([]byte, st.Size())
+		if _, err := io.ReadFull(f, b); err != nil {
+			return probeInfo{}, err
+		}
+		return probeFMP4(bytes.NewReader(b), st.Size())
+	}
 	return probeFMP4(f, st.Size())
 }
+
+// probeInMemory is the largest fMP4 file probeFile reads whole.
+const probeInMemory = 4 << 20
 
 // probeFMP4 sums the sample durations of every complete moof+mdat pair: a
 // fragment cut short by a crash does not count, since players cannot use

@@ -35,6 +35,9 @@ func (m *Manager) janitor() {
 // more than DeleteAfter ago or that put the path over MaxBytes. The
 // segment being written is never deleted. It returns how many files went.
 func (m *Manager) RunRetention() int {
+	if !m.ix.complete() {
+		return 0 // durations and totals are not known yet
+	}
 	now := time.Now()
 	deleted := 0
 	for _, p := range m.ix.pathNames() {

@@ -115,6 +115,10 @@ type Config struct {
 	WrapWriter func(file string, w io.Writer) io.Writer
 	// MaxPlaybacks bounds concurrent ffmpeg stitching processes (default 2).
 	MaxPlaybacks int
+
+	// afterListing, in tests, runs when the index rebuild has listed the
+	// files and before it reads their durations.
+	afterListing func()
 }
 
 func (c Config) withDefaults() Config {

@@ -46,25 +46,21 @@ func supported(format string, c stream.Codec) bool {
 	return false
 }
 
-// timeline is the time zero shared by all the fMP4 segments of a recording
-// session, so their timestamps continue from one file to the next and the
-// segments play back to back (HLS, concatenation) without discontinuity.
-// The first segment sets it from its earliest sample. (MPEG-TS segments
-// restart at one second each, as the shared TS muxer does.)
-type timeline struct {
-	set    bool
-	origin time.Duration
-}
-
-func newSegmentWriter(format string, w io.Writer, tracks []*stream.Track, part time.Duration, tl *timeline) (segmentWriter, error) {
+// newSegmentWriter starts a segment of format on w. Each segment has its
+// own timeline: it starts at the segment's first keyframe (time 0 in fMP4,
+// the TS muxer's fixed origin in MPEG-TS), so a file opens in a player as
+// a clip of its own; the index's wall-clock start places it in the
+// recording. MPEG-TS segments share ts, the session's muxer, so continuity
+// counters run on across the files and they concatenate cleanly.
+func newSegmentWriter(format string, w io.Writer, tracks []*stream.Track, part time.Duration, ts *tsSession) (segmentWriter, error) {
 	if len(tracks) == 0 {
 		return nil, errNoTracks
 	}
 	switch format {
 	case FormatMPEGTS:
-		return newTSWriter(w, tracks, part)
+		return newTSWriter(w, tracks, part, ts)
 	case FormatFMP4:
-		return newFMP4Writer(w, tracks, part, tl)
+		return newFMP4Writer(w, tracks, part)
 	}
 	return nil, fmt.Errorf("unknown recording format %q", format)
 }

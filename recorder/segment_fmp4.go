@@ -60,11 +60,10 @@ type fmp4Writer struct {
 	dur        time.Duration
 	buf        seekablebuffer.Buffer
 	videoTrack *fmp4Track
-	tl         *timeline
 }
 
-func newFMP4Writer(w io.Writer, tracks []*stream.Track, part time.Duration, tl *timeline) (*fmp4Writer, error) {
-	f := &fmp4Writer{w: &countingWriter{w: w}, byID: map[*stream.Track]*fmp4Track{}, part: part, tl: tl}
+func newFMP4Writer(w io.Writer, tracks []*stream.Track, part time.Duration) (*fmp4Writer, error) {
+	f := &fmp4Writer{w: &countingWriter{w: w}, byID: map[*stream.Track]*fmp4Track{}, part: part}
 	for i, t := range tracks {
 		scale := int64(t.ClockRate)
 		switch {
@@ -265,17 +264,13 @@ func (f *fmp4Writer) flush() error {
 		if len(have) == 0 {
 			return nil
 		}
-		// The session's time zero is the earliest sample of any track of
-		// its first segment, so audio that arrived just after the first
-		// keyframe but belongs before it keeps its place.
-		if !f.tl.set {
-			f.tl.set = true
-			f.tl.origin = have[0].firstDTS
-			for _, t := range have {
-				f.tl.origin = min(f.tl.origin, t.firstDTS)
-			}
+		// The segment's time zero is the earliest sample of any of its
+		// tracks: its first keyframe, since the session hands audio older
+		// than the keyframe to the segment before.
+		f.origin = have[0].firstDTS
+		for _, t := range have {
+			f.origin = min(f.origin, t.firstDTS)
 		}
-		f.origin = f.tl.origin
 	}
 	part := fmp4.Part{SequenceNumber: f.seq + 1}
 	for _, t := range f.tracks {

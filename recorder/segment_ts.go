@@ -10,15 +10,41 @@ import (
 	"mps/internal/tsconv"
 )
 
-// tsWriter writes an MPEG-TS segment with the server's shared TS muxer
-// (which also repeats the parameter sets on keyframes, so a segment of a
+// tsSession is the MPEG-TS muxer of one recording session, shared by its
+// segments so that continuity counters go on from one file to the next: the
+// files of a session then play back to back (HLS, concatenation) without a
+// corrupt packet at each boundary. Its buffer is switched to the file of
+// the segment being written, flushed before every switch.
+type tsSession struct {
+	out switchWriter
+	bw  *bufio.Writer
+	mux *tsconv.Muxer
+}
+
+// switchWriter forwards to the current segment's file.
+type switchWriter struct{ w io.Writer }
+
+func (s *switchWriter) Write(p []byte) (int, error) { return s.w.Write(p) }
+
+// target makes w the destination of what is written next.
+func (ts *tsSession) target(w io.Writer) error {
+	if ts.out.w == w {
+		return nil
+	}
+	err := ts.bw.Flush()
+	ts.out.w = w
+	return err
+}
+
+// tsWriter writes an MPEG-TS segment with the session's TS muxer (which
+// also repeats the parameter sets on keyframes, so a segment of a
 // publisher that sends them out of band still decodes), through a buffer
 // flushed once per part, so the disk sees one write per part as with fMP4.
-// Each segment's timestamps start at one second.
+// Each segment's timestamps start again at the muxer's origin (one
+// second): the segment is a clip of its own.
 type tsWriter struct {
 	cw   *countingWriter
-	bw   *bufio.Writer
-	mux  *tsconv.Muxer
+	ts   *tsSession
 	part time.Duration
 
 	started   bool
@@ -31,14 +57,22 @@ type tsWriter struct {
 	hasVideo  bool
 }
 
-func newTSWriter(w io.Writer, tracks []*stream.Track, part time.Duration) (*tsWriter, error) {
-	t := &tsWriter{cw: &countingWriter{w: w}, part: part}
-	t.bw = bufio.NewWriterSize(t.cw, 256<<10)
-	mux, err := tsconv.NewMuxer(t.bw, tracks)
-	if err != nil {
-		return nil, fmt.Errorf("mpegts muxer: %w", err)
+func newTSWriter(w io.Writer, tracks []*stream.Track, part time.Duration, ts *tsSession) (*tsWriter, error) {
+	t := &tsWriter{cw: &countingWriter{w: w}, part: part, ts: ts}
+	if ts.mux == nil {
+		ts.bw = bufio.NewWriterSize(&ts.out, 256<<10)
+		mux, err := tsconv.NewMuxer(ts.bw, tracks)
+		if err != nil {
+			return nil, fmt.Errorf("mpegts muxer: %w", err)
+		}
+		ts.mux = mux
 	}
-	t.mux = mux
+	// A new file starts with a clean buffer: what an earlier, failed file
+	// left unflushed is dropped along with its sticky error.
+	if err := ts.bw.Flush(); err != nil {
+		ts.bw.Reset(&ts.out)
+	}
+	ts.out.w = t.cw
 	for _, st := range tracks {
 		t.hasVideo = t.hasVideo || st.IsVideo()
 	}
@@ -61,7 +95,15 @@ func (t *tsWriter) write(u *stream.Unit) error {
 		t.inPart = true
 		t.partStart = u.DTS
 	}
-	if err := t.mux.WriteUnit(u); err != nil {
+	if err := t.ts.target(t.cw); err != nil {
+		return err
+	}
+	// The unit is shared with other readers: shift a copy onto the
+	// segment's timeline.
+	v := *u
+	v.DTS -= t.segStart
+	v.PTS -= t.segStart
+	if err := t.ts.mux.WriteUnit(&v); err != nil {
 		return err
 	}
 	if u.Track.IsVideo() || !t.hasVideo {
@@ -74,7 +116,7 @@ func (t *tsWriter) write(u *stream.Unit) error {
 	}
 	if u.DTS-t.partStart >= t.part {
 		t.inPart = false
-		return t.bw.Flush()
+		return t.ts.bw.Flush()
 	}
 	return nil
 }
@@ -83,5 +125,8 @@ func (t *tsWriter) finish(next time.Duration) error {
 	if next >= 0 && t.started && t.hasVideo {
 		t.maxEnd = max(t.maxEnd, next-t.segStart)
 	}
-	return t.bw.Flush()
+	if err := t.ts.target(t.cw); err != nil {
+		return err
+	}
+	return t.ts.bw.Flush()
 }

@@ -31,7 +31,8 @@ type session struct {
 
 	// writer goroutine only
 	seg        *openSegment
-	tl         timeline
+	ts         tsSession
+	il         *interleaver
 	originSet  bool
 	wallOrigin time.Time
 	dtsOrigin  time.Duration
@@ -73,6 +74,7 @@ func (m *Manager) newSession(s *stream.Stream, rule Rule) (*session, error) {
 		sess.selected[t] = true
 		sess.hasVideo = sess.hasVideo || t.IsVideo()
 	}
+	sess.il = newInterleaver(sess.tracks)
 	if len(sess.tracks) == 0 {
 		return nil, fmt.Errorf("record %s as %s: %w", sess.path, rule.Format, errNoTracks)
 	}
@@ -137,11 +139,17 @@ func (sess *session) writeLoop() {
 			break
 		}
 		if it.gap != "" {
+			sess.il.flush(sess.handle)
 			sess.endSegment(-1)
 			continue
 		}
-		sess.handle(it.u)
+		// Units reach the segments in DTS order across tracks, so a cut
+		// at a keyframe splits the audio there too.
+		for _, u := range splitFrames(it.u) {
+			sess.il.push(u, sess.handle)
+		}
 	}
+	sess.il.flush(sess.handle)
 	sess.endSegment(-1)
 	sess.log.Info("recording stopped")
 }
@@ -169,7 +177,9 @@ func (sess *session) handle(u *stream.Unit) {
 		}
 	}
 	if err := sess.seg.w.write(u); err != nil {
-		sess.abortSegment()
+		seg := sess.seg
+		sess.seg = nil
+		sess.abortSegment(seg)
 		sess.diskError(err)
 		sess.lose(u)
 		return
@@ -228,7 +238,7 @@ func (sess *session) openSegment(u *stream.Unit) error {
 	if m.cfg.WrapWriter != nil {
 		w = m.cfg.WrapWriter(f.Name(), f)
 	}
-	sw, err := newSegmentWriter(sess.rule.Format, w, sess.tracks, sess.rule.PartDuration, &sess.tl)
+	sw, err := newSegmentWriter(sess.rule.Format, w, sess.tracks, sess.rule.PartDuration, &sess.ts)
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())
@@ -266,6 +276,14 @@ func (sess *session) endSegment(next time.Duration) {
 	if seg == nil {
 		return
 	}
+	sess.seg = nil
+	sess.setState("", sess.failing)
+	sess.closeSegment(seg, next)
+}
+
+// closeSegment finishes seg's file, publishes its final size and
+// announces it.
+func (sess *session) closeSegment(seg *openSegment, next time.Duration) {
 	err := seg.w.finish(next)
 	if err == nil {
 		err = seg.f.Sync()
@@ -273,9 +291,7 @@ func (sess *session) endSegment(next time.Duration) {
 	if cerr := seg.f.Close(); err == nil {
 		err = cerr
 	}
-	sess.seg = nil
 	sess.progress(seg, false)
-	sess.setState("", sess.failing)
 	if seg.size == 0 {
 		os.Remove(seg.f.Name())
 		sess.m.ix.remove(seg.entry)
@@ -295,15 +311,10 @@ func (sess *session) endSegment(next time.Duration) {
 	}})
 }
 
-// abortSegment closes the open segment after a write error, keeping what
-// reached the disk.
-func (sess *session) abortSegment() {
-	seg := sess.seg
-	if seg == nil {
-		return
-	}
+// abortSegment closes seg after a write error, keeping what reached the
+// disk.
+func (sess *session) abortSegment(seg *openSegment) {
 	seg.f.Close()
-	sess.seg = nil
 	sess.progress(seg, false)
 	if seg.size == 0 {
 		os.Remove(seg.f.Name())

@@ -61,6 +61,7 @@ func (s *Server) hlsRule(path string) hls.PathConfig {
 		SegmentCount:    h.SegmentCount,
 		AlwaysOn:        h.AlwaysOn,
 		CloseAfter:      h.CloseAfter.D(),
+		EndedKeep:       h.EndedKeep.D(),
 		DVRWindow:       h.DVRWindow.D(),
 		Directory:       cfg.DataPath(h.Directory),
 		Ladder:          ladder,

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"mps/internal/config"
+	"mps/internal/stream"
 )
 
 // probeFrames decodes up to n video frames of url with ffprobe and returns
@@ -97,7 +99,8 @@ func TestOriginEdgeOnDemandPull(t *testing.T) {
 	}
 	// the reader has gone: the pull stops after close_after (2 s)
 	waitFor(t, 15*time.Second, "idle pull stopped", func() bool {
-		return edge.Paths().Get("live/cam") == nil && len(edge.Paths().Sources()) == 0
+		src := edge.Paths().Sources()
+		return edge.Paths().Get("live/cam") == nil && len(src) == 1 && src[0].State == "idle"
 	})
 	waitFor(t, 5*time.Second, "origin reader detached", func() bool {
 		st := origin.Paths().Get("live/cam")
@@ -175,4 +178,58 @@ func TestHLSPullSource(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSourcesListEveryConfiguredSource asks GET /api/v1/sources of a server
+// whose rules name an on-demand source nobody has read yet and an always-on
+// source whose remote refuses: both are listed, the first idle, the second
+// failed with its error and the time it retries. A read starts the
+// on-demand one, which then fails too.
+func TestSourcesListEveryConfiguredSource(t *testing.T) {
+	dead := "rtmp://" + freeAddr(t) + "/live/none" // nothing listens there
+	cfg := testConfig(t)
+	cfg.Paths = []config.PathRule{
+		{Name: "live/ondemand", Source: dead, SourceOnDemand: true, SourceRetry: config.Duration(time.Minute)},
+		{Name: "live/always", Source: dead, SourceRetry: config.Duration(time.Minute)},
+	}
+	s := startServer(t, cfg)
+	api := "http://" + s.HTTPAddr() + "/api/v1/sources"
+	type src struct {
+		Path     string     `json:"path"`
+		State    string     `json:"state"`
+		OnDemand bool       `json:"on_demand"`
+		LastErr  string     `json:"last_error"`
+		RetryAt  *time.Time `json:"retry_at"`
+		Restarts int        `json:"restarts"`
+	}
+	list := func() map[string]src {
+		var res struct {
+			Sources []src `json:"sources"`
+		}
+		if code := getJSON(t, api, &res); code != http.StatusOK {
+			t.Fatalf("GET %s: %d", api, code)
+		}
+		out := map[string]src{}
+		for _, s := range res.Sources {
+			out[s.Path] = s
+		}
+		return out
+	}
+	got := list()
+	if od, ok := got["live/ondemand"]; !ok || od.State != "idle" || !od.OnDemand {
+		t.Fatalf("on-demand source before any reader: %+v (listed: %v), want idle", od, ok)
+	}
+	waitFor(t, 10*time.Second, "always-on source failed", func() bool { return list()["live/always"].State == "failed" })
+	al := list()["live/always"]
+	if al.LastErr == "" || al.RetryAt == nil || !al.RetryAt.After(time.Now()) || al.Restarts < 1 {
+		t.Fatalf("failed always-on source: %+v, want its error and a retry time in the future", al)
+	}
+
+	// A reader starts the on-demand source; it fails like the other.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	go func() {
+		_, _ = s.Paths().Read(ctx, stream.Request{Path: "live/ondemand", Protocol: "test"})
+	}()
+	waitFor(t, 10*time.Second, "on-demand source failed", func() bool { return list()["live/ondemand"].State == "failed" })
 }

@@ -1,7 +1,11 @@
 // play.mjs plays an HLS URL with hls.js in Debian's headless Chromium and
 // prints one JSON report on stdout. It is driven by hls/browser_test.go.
 //
-//   node play.mjs URL [--seconds N] [--switch]
+//   node play.mjs URL [--seconds N] [--switch] [--reload-ended]
+//
+// --reload-ended does what a player page does when a live stream ends
+// (the video fires 'ended' after EXT-X-ENDLIST): it starts a new hls.js on
+// the same URL a second later, and counts it in the report's reloads.
 //
 // The page is opened on the URL's origin, hls.js comes from
 // web/vendor/hls.min.js. The report has the playback position over time,
@@ -19,6 +23,7 @@ const args = process.argv.slice(2);
 const url = args.find((a) => !a.startsWith('--'));
 const seconds = Number(args[args.indexOf('--seconds') + 1]) || 6;
 const doSwitch = args.includes('--switch');
+const reloadEnded = args.includes('--reload-ended');
 if (!url) {
   console.error('usage: node play.mjs URL [--seconds N] [--switch]');
   process.exit(2);
@@ -44,11 +49,19 @@ try {
   await page.goto(new URL('/', url).href, { waitUntil: 'domcontentloaded' }).catch(() => {});
   await page.setContent('<!doctype html><html><body><video id="v" muted playsinline></video></body></html>');
   await page.addScriptTag({ path: hlsPath });
-  await page.evaluate((src) => {
-    const st = { fatal: [], errors: [], levels: 0, switched: [], frags: 0, parts: 0 };
+  await page.evaluate(([src, reloadEnded]) => {
+    const st = { fatal: [], errors: [], levels: 0, switched: [], frags: 0, parts: 0, reloads: 0 };
     window.__st = st;
     const video = document.getElementById('v');
     if (!window.Hls || !Hls.isSupported()) { st.fatal.push('hls.js not supported'); return; }
+    if (reloadEnded) {
+      video.addEventListener('ended', () => setTimeout(() => {
+        st.reloads++;
+        window.__hls.destroy();
+        start();
+      }, 1000));
+    }
+    function start() {
     // maxLiveSyncPlaybackRate lets hls.js play slightly faster to reach
     // the target latency (PART-HOLD-BACK) after start-up or a stall.
     const hls = new Hls({ lowLatencyMode: true, enableWorker: true, maxLiveSyncPlaybackRate: 1.5 });
@@ -62,7 +75,9 @@ try {
     });
     hls.loadSource(src);
     hls.attachMedia(video);
-  }, url);
+    }
+    start();
+  }, [url, reloadEnded]);
 
   const t0 = Date.now();
   let switchedAt = 0;
@@ -92,7 +107,7 @@ try {
     }
   }
   const st = await page.evaluate(() => window.__st);
-  Object.assign(report, { levels: st.levels, codecs: st.codecs, switched: st.switched, frags: st.frags, parts: st.parts });
+  Object.assign(report, { levels: st.levels, codecs: st.codecs, switched: st.switched, frags: st.frags, parts: st.parts, reloads: st.reloads });
   report.fatal.push(...st.fatal);
   report.errors.push(...st.errors);
 } catch (e) {

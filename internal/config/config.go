@@ -187,6 +187,9 @@ type HLS struct {
 	// CloseAfter stops an on-demand muxer that has had no request for this
 	// long; 0 keeps it until the stream ends.
 	CloseAfter Duration `yaml:"close_after" json:"close_after"`
+	// EndedKeep is how long the playlist of a live stream that ended stays
+	// served, with EXT-X-ENDLIST and all its segments, before it is gone.
+	EndedKeep Duration `yaml:"ended_keep" json:"ended_keep"`
 	// DVRWindow keeps this much past media on disk for seeking back; 0
 	// disables DVR.
 	DVRWindow Duration `yaml:"dvr_window" json:"dvr_window"`

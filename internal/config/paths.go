@@ -90,6 +90,7 @@ type HLSOverride struct {
 	SegmentCount    *int      `yaml:"segment_count" json:"segment_count,omitempty"`
 	AlwaysOn        *bool     `yaml:"always_on" json:"always_on,omitempty"`
 	CloseAfter      *Duration `yaml:"close_after" json:"close_after,omitempty"`
+	EndedKeep       *Duration `yaml:"ended_keep" json:"ended_keep,omitempty"`
 	DVRWindow       *Duration `yaml:"dvr_window" json:"dvr_window,omitempty"`
 	Directory       *string   `yaml:"directory" json:"directory,omitempty"`
 	// Ladder names other paths (e.g. live/cam1/720p) served as renditions

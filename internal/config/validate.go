@@ -260,6 +260,9 @@ func (v *validator) hls(prefix string, h HLS) error {
 	if h.SegmentCount < 3 {
 		return v.errorf(k("segment_count"), "must be at least 3 (players need 3 segments to start), got %d", h.SegmentCount)
 	}
+	if h.EndedKeep < 0 {
+		return v.errorf(k("ended_keep"), "must not be negative")
+	}
 	if h.DVRWindow != 0 && h.DVRWindow < h.SegmentDuration {
 		return v.errorf(v.pick(k("dvr_window"), k("segment_duration")),
 			"dvr_window %s must be 0 (disabled) or at least segment_duration %s", h.DVRWindow, h.SegmentDuration)

@@ -27,12 +27,16 @@ type Manager struct {
 	ctx    context.Context // ends at Close: the owner of source goroutines
 	cancel context.CancelFunc
 
-	mu        sync.Mutex
-	streams   map[string]*entry
-	sources   map[string]*source
-	published chan struct{} // closed and replaced on every publish
-	closed    bool
-	wg        sync.WaitGroup
+	mu      sync.Mutex
+	streams map[string]*entry
+	sources map[string]*source
+	// configured are the sources of the exact-path rules (SyncSources);
+	// history remembers how each stopped source ended.
+	configured map[string]Policy
+	history    map[string]sourceHistory
+	published  chan struct{} // closed and replaced on every publish
+	closed     bool
+	wg         sync.WaitGroup
 
 	totals Totals
 }
@@ -54,7 +58,7 @@ type Totals struct {
 // New returns a manager that takes path rules from policy and announces
 // stream lifecycle events on bus.
 func New(log *slog.Logger, bus *events.Bus, policy PolicyFunc) *Manager {
-	m := &Manager{log: log, bus: bus, streams: make(map[string]*entry), sources: make(map[string]*source), published: make(chan struct{})}
+	m := &Manager{log: log, bus: bus, streams: make(map[string]*entry), sources: make(map[string]*source), history: make(map[string]sourceHistory), published: make(chan struct{})}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.totals.BytesIn = make(map[string]uint64)
 	m.totals.BytesOut = make(map[string]uint64)

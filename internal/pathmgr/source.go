@@ -22,9 +22,16 @@ func (m *Manager) SetSourceFunc(f SourceFunc) { m.pull = f }
 
 // Source states shown by the API.
 const (
-	SourceConnecting = "connecting"
-	SourceRunning    = "running"
-	SourceRetrying   = "retrying"
+	// SourceIdle is a configured source that is not pulling: an on-demand
+	// one waiting for its first reader, or one that stopped when idle.
+	SourceIdle = "idle"
+	// SourceStarting is a pull connecting to the remote.
+	SourceStarting = "starting"
+	// SourceRunning is a pull that publishes the path.
+	SourceRunning = "running"
+	// SourceFailed is a pull whose last attempt failed; it retries at
+	// RetryAt.
+	SourceFailed = "failed"
 )
 
 // source is one running pull: a goroutine owned by the manager that
@@ -40,33 +47,64 @@ type source struct {
 	lastErr  string
 	restarts int
 	since    time.Time
+	retryAt  time.Time
+}
+
+// sourceHistory is what the manager remembers of a source that stopped, so
+// an idle source still shows why it last failed.
+type sourceHistory struct {
+	lastErr  string
+	restarts int
+	since    time.Time
 }
 
 // SourceState is a pull source as the API shows it.
 type SourceState struct {
-	Path     string    `json:"path"`
-	URL      string    `json:"url"`
-	OnDemand bool      `json:"on_demand"`
-	State    string    `json:"state"`
-	LastErr  string    `json:"last_error,omitempty"`
-	Restarts int       `json:"restarts"`
-	Since    time.Time `json:"since"`
+	Path     string `json:"path"`
+	URL      string `json:"url"`
+	OnDemand bool   `json:"on_demand"`
+	// State is idle, starting, running or failed.
+	State   string `json:"state"`
+	LastErr string `json:"last_error,omitempty"`
+	// RetryAt is when a failed source tries again.
+	RetryAt  *time.Time `json:"retry_at,omitempty"`
+	Restarts int        `json:"restarts"`
+	// Since is when the source entered its state (zero for a source that
+	// never ran).
+	Since time.Time `json:"since"`
 }
 
-// Sources returns the state of every running pull source.
+// Sources returns every configured source (as last given to SyncSources)
+// and every running one, with its state: a configured source that is not
+// pulling is idle, with the error it last stopped on.
 func (m *Manager) Sources() []SourceState {
 	m.mu.Lock()
 	list := make([]*source, 0, len(m.sources))
 	for _, s := range m.sources {
 		list = append(list, s)
 	}
+	var out []SourceState
+	for p, pol := range m.configured {
+		if _, ok := m.sources[p]; ok {
+			continue
+		}
+		h := m.history[p]
+		if h.lastErr != "" && h.since.IsZero() {
+			h.since = time.Now()
+		}
+		out = append(out, SourceState{Path: p, URL: redact(pol.Source), OnDemand: pol.SourceOnDemand, State: SourceIdle,
+			LastErr: h.lastErr, Restarts: h.restarts, Since: h.since})
+	}
 	m.mu.Unlock()
-	out := make([]SourceState, 0, len(list))
 	for _, s := range list {
 		s.mu.Lock()
-		out = append(out, SourceState{Path: s.path, URL: redact(s.url), OnDemand: s.pol.SourceOnDemand, State: s.state,
-			LastErr: s.lastErr, Restarts: s.restarts, Since: s.since})
+		st := SourceState{Path: s.path, URL: redact(s.url), OnDemand: s.pol.SourceOnDemand, State: s.state,
+			LastErr: s.lastErr, Restarts: s.restarts, Since: s.since}
+		if s.state == SourceFailed {
+			st.RetryAt = new(s.retryAt)
+		}
 		s.mu.Unlock()
+		out = append(out, st)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
@@ -78,6 +116,12 @@ func (m *Manager) Sources() []SourceState {
 // their readers. The server calls it at start and after every reload.
 func (m *Manager) SyncSources(paths map[string]Policy) {
 	m.mu.Lock()
+	m.configured = make(map[string]Policy, len(paths))
+	for p, pol := range paths {
+		if pol.Source != "" {
+			m.configured[p] = pol
+		}
+	}
 	var stop []*source
 	for p, s := range m.sources {
 		pol, ok := paths[p]
@@ -112,7 +156,7 @@ func (m *Manager) startSource(path string, pol Policy) {
 		return
 	}
 	ctx, cancel := context.WithCancel(m.ctx)
-	s := &source{path: path, url: pol.Source, pol: pol, cancel: cancel, done: make(chan struct{}), state: SourceConnecting, since: time.Now()}
+	s := &source{path: path, url: pol.Source, pol: pol, cancel: cancel, done: make(chan struct{}), state: SourceStarting, since: time.Now()}
 	m.sources[path] = s
 	m.wg.Add(1)
 	m.mu.Unlock()
@@ -127,9 +171,13 @@ func (m *Manager) runSource(ctx context.Context, s *source) {
 	defer m.wg.Done()
 	defer close(s.done)
 	defer func() {
+		s.mu.Lock()
+		h := sourceHistory{lastErr: s.lastErr, restarts: s.restarts, since: time.Now()}
+		s.mu.Unlock()
 		m.mu.Lock()
 		if m.sources[s.path] == s {
 			delete(m.sources, s.path)
+			m.history[s.path] = h
 		}
 		m.mu.Unlock()
 	}()
@@ -160,7 +208,8 @@ func (m *Manager) runSource(ctx context.Context, s *source) {
 			}
 		}
 		s.mu.Lock()
-		s.state, s.lastErr, s.since = SourceRetrying, err.Error(), time.Now()
+		s.state, s.lastErr, s.since = SourceFailed, err.Error(), time.Now()
+		s.retryAt = s.since.Add(backoff)
 		s.restarts++
 		s.mu.Unlock()
 		m.log.Warn("source failed, retrying", "path", s.path, "err", err, "in", backoff)
@@ -171,7 +220,7 @@ func (m *Manager) runSource(ctx context.Context, s *source) {
 		}
 		backoff = min(backoff*2, time.Minute)
 		s.mu.Lock()
-		s.state = SourceConnecting
+		s.state, s.since = SourceStarting, time.Now()
 		s.mu.Unlock()
 	}
 }
