@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"mps/internal/aispec"
 	"mps/internal/watermark"
 )
 
@@ -21,6 +22,8 @@ const (
 	TypeEnhance   = "enhance"
 	TypeRemux     = "remux"
 	TypeProbe     = "probe"
+	// TypeSubtitles is speech to subtitles, run by the ai package.
+	TypeSubtitles = "subtitles"
 )
 
 // Operation is one thing to do to a file. It is a tagged union: Type names
@@ -45,6 +48,8 @@ type Operation struct {
 	Watermark *WatermarkSpec `json:"watermark,omitempty" yaml:"watermark,omitempty"`
 	Enhance   *EnhanceSpec   `json:"enhance,omitempty" yaml:"enhance,omitempty"`
 	Remux     *RemuxSpec     `json:"remux,omitempty" yaml:"remux,omitempty"`
+	// Subtitles is read by the "subtitles" extension; nil uses defaults.
+	Subtitles *aispec.Subtitles `json:"subtitles,omitempty" yaml:"subtitles,omitempty"`
 
 	env *Env
 }
@@ -135,6 +140,11 @@ func (op Operation) Validate() error {
 		}
 		return op.Remux.validate()
 	case TypeProbe:
+		return nil
+	case TypeSubtitles:
+		if err := op.Subtitles.Validate(); err != nil {
+			return fmt.Errorf("subtitles: %w", err)
+		}
 		return nil
 	case "":
 		return fmt.Errorf("operation without a type")
