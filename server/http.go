@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 
+	"mps/ai/transcripts"
 	"mps/protocols/webrtc"
 	"mps/recorder"
 	"mps/web"
@@ -51,6 +52,9 @@ func (s *Server) routes() http.Handler {
 				"/api/v1/schemes/", "/api/v1/templates", "/api/v1/outputs/"} {
 				mux.Handle(p, h)
 			}
+		}
+		if s.transcripts != nil {
+			mux.Handle(transcripts.SearchRoute, s.transcripts.Handler())
 		}
 		mux.HandleFunc("GET /api/v1/sources", func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]any{"sources": s.paths.Sources()})

@@ -98,6 +98,7 @@ func (s *Server) tasksConfig() tasks.Config {
 		},
 	}
 	tc.Templates = cfg.Templates
+	tc.Extensions = s.aiExtensions()
 	tc.Schemes = taskSchemes(cfg)
 	for _, r := range cfg.Tasks.InputRoots {
 		tc.InputRoots = append(tc.InputRoots, cfg.DataPath(r))

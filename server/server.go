@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"mps/ai/transcripts"
 	"mps/hls"
 	"mps/internal/config"
 	"mps/internal/events"
@@ -51,6 +52,8 @@ type Server struct {
 	hls  *hls.Server
 	tc   *transcode.Manager
 	jobs *tasks.Service
+
+	transcripts *transcripts.Index
 
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -111,6 +114,7 @@ func (s *Server) Start() error {
 	}
 	s.rec = rec
 	s.paths.OnPublish(rec.StreamStarted)
+	s.startTranscripts()
 
 	jobs, err := tasks.New(s.tasksConfig(), s.bus, s.log)
 	if err != nil {
@@ -265,6 +269,9 @@ func (s *Server) Close() {
 			s.jobs.Close()
 		}
 		s.wg.Wait()
+		if s.transcripts != nil {
+			_ = s.transcripts.Close()
+		}
 	})
 }
 

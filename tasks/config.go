@@ -39,6 +39,9 @@ type Config struct {
 	Webhooks  []Webhook
 	// Watermarks looks up watermark templates by name.
 	Watermarks func(name string) (watermark.Template, error)
+	// Extensions run the operation types implemented above the foundation
+	// (the media-AI operations), keyed by type; see vod.Env.
+	Extensions map[string]vod.Extension
 	// AckWait is how long a task may go without a heartbeat before another
 	// node takes it over (default 30 s; heartbeats every AckWait/3).
 	AckWait time.Duration

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"mps/ai/internal/speechtest"
+	"mps/internal/testutil/speechtest"
 	"mps/ai/openai"
 	"mps/internal/config"
 	"mps/internal/testutil"

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"mps/ai/internal/speechtest"
+	"mps/internal/testutil/speechtest"
 	"mps/ai/openai"
 	"mps/ai/speech"
 	"mps/internal/aispec"
