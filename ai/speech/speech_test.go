@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"mps/internal/testutil/speechtest"
 	"mps/ai/openai"
 	"mps/internal/config"
 	"mps/internal/testutil"
+	"mps/internal/testutil/speechtest"
 )
 
 func needTools(t testing.TB) {

@@ -14,12 +14,12 @@ import (
 	"strings"
 	"testing"
 
-	"mps/internal/testutil/speechtest"
 	"mps/ai/openai"
 	"mps/ai/speech"
 	"mps/internal/aispec"
 	"mps/internal/config"
 	"mps/internal/testutil"
+	"mps/internal/testutil/speechtest"
 	"mps/internal/vod"
 )
 
