@@ -1,8 +1,13 @@
 package server
 
 import (
+	"net/http"
+	"strings"
+
 	"mps/ai"
+	"mps/ai/livesubs"
 	"mps/ai/transcripts"
+	"mps/internal/aispec"
 	"mps/internal/vod"
 )
 
@@ -37,4 +42,28 @@ func (s *Server) aiExtensions() map[string]vod.Extension {
 		opts = append(opts, ai.WithTranscripts(s.transcripts.Add))
 	}
 	return ai.Extensions(s.Config(), nil, opts...)
+}
+
+// startLiveSubtitles registers the live subtitles recognisers on publish.
+func (s *Server) startLiveSubtitles() {
+	s.livesubs = livesubs.New(livesubs.Config{Rule: func(path string) (string, bool) {
+		r := s.Config().Rule(path).Subtitles
+		lang := r.Language
+		if lang == "" {
+			lang = aispec.DefaultLanguage
+		}
+		return lang, r.Enabled
+	}}, s.log)
+	s.paths.OnPublish(s.livesubs.StreamStarted)
+}
+
+// apiStreamOrSubtitles serves GET /api/v1/streams/PATH/subtitles (the live
+// cue feed) and hands every other GET under /api/v1/streams/ to
+// apiGetStream: the mux cannot put a suffix after a {path...} wildcard.
+func (s *Server) apiStreamOrSubtitles(w http.ResponseWriter, r *http.Request) {
+	if p, ok := strings.CutSuffix(r.PathValue("path"), "/subtitles"); ok && s.livesubs != nil && s.livesubs.Enabled(p) {
+		s.livesubs.ServeSSE(w, r, p)
+		return
+	}
+	s.apiGetStream(w, r)
 }

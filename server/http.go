@@ -34,7 +34,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/", web.Handler())
 	if s.Config().API.Enabled {
 		mux.HandleFunc("GET /api/v1/streams", s.apiListStreams)
-		mux.HandleFunc("GET /api/v1/streams/{path...}", s.apiGetStream)
+		mux.HandleFunc("GET /api/v1/streams/{path...}", s.apiStreamOrSubtitles)
 		mux.HandleFunc("DELETE /api/v1/streams/{path...}", s.apiKickStream)
 		mux.HandleFunc("GET /api/v1/config", s.apiGetConfig)
 		if s.rec != nil {

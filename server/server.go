@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"mps/ai/livesubs"
 	"mps/ai/transcripts"
 	"mps/hls"
 	"mps/internal/config"
@@ -54,6 +55,7 @@ type Server struct {
 	jobs *tasks.Service
 
 	transcripts *transcripts.Index
+	livesubs    *livesubs.Manager
 
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -115,6 +117,7 @@ func (s *Server) Start() error {
 	s.rec = rec
 	s.paths.OnPublish(rec.StreamStarted)
 	s.startTranscripts()
+	s.startLiveSubtitles()
 
 	jobs, err := tasks.New(s.tasksConfig(), s.bus, s.log)
 	if err != nil {
@@ -264,6 +267,9 @@ func (s *Server) Close() {
 		}
 		if s.tc != nil {
 			s.tc.Close()
+		}
+		if s.livesubs != nil {
+			s.livesubs.Close()
 		}
 		if s.jobs != nil {
 			s.jobs.Close()

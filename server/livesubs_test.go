@@ -1,0 +1,149 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"mps/ai/livesubs"
+	"mps/internal/config"
+	"mps/internal/testutil/speechtest"
+)
+
+// liveSpeech starts a server whose path live/talk has live subtitles,
+// subscribes to its cue feed, publishes the sentences as flite speech over
+// RTMP in real time and returns the cues received until the publish ends
+// and the last one came in, with where each sentence was spoken.
+func liveSpeech(t testing.TB, set []speechtest.Sentence) ([]livesubs.Cue, []speechtest.Placed) {
+	if _, err := exec.LookPath("pocketsphinx_continuous"); err != nil {
+		t.Fatal("pocketsphinx_continuous not found: run `make deps`")
+	}
+	pcm, placed := speechtest.Layout(t, set, 1.0, 1.5)
+	file := speechtest.Video(t, t.TempDir(), "talk.flv", pcm)
+	cfg := testConfig(t)
+	cfg.Paths = []config.PathRule{{Name: "live/talk", Subtitles: &config.LiveSubtitles{Enabled: true, Language: "en"}}}
+	s := startServer(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.HTTPAddr()+"/api/v1/streams/live/talk/subtitles", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("feed: %s %s", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	cues := make(chan livesubs.Cue, 256)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var c livesubs.Cue
+				if json.Unmarshal([]byte(data), &c) == nil {
+					cues <- c
+				}
+			}
+		}
+		close(cues)
+	}()
+	pub := publishRTMP(t, ctx, file, "rtmp://"+s.RTMPAddr()+"/live/talk", false)
+	pubDone := make(chan error, 1)
+	go func() { pubDone <- pub.Wait() }()
+	var got []livesubs.Cue
+	lastEnd := placed[len(placed)-1].End
+	for {
+		select {
+		case c, ok := <-cues:
+			if !ok {
+				return got, placed
+			}
+			got = append(got, c)
+			if c.End >= lastEnd-0.5 {
+				return got, placed
+			}
+		case err := <-pubDone:
+			if err != nil {
+				t.Fatalf("publisher: %v", err)
+			}
+			pubDone = nil
+			// The stream ended: its last utterance is flushed at once.
+			go func() { time.Sleep(5 * time.Second); cancel() }()
+		case <-ctx.Done():
+			return got, placed
+		}
+	}
+}
+
+// TestLiveSubtitlesSSE publishes flite speech over RTMP to a path with
+// live subtitles and reads the spoken words from the SSE feed.
+func TestLiveSubtitlesSSE(t *testing.T) {
+	needFFmpeg(t)
+	set := []speechtest.Sentence{speechtest.Set[0], speechtest.Set[4], speechtest.Set[10]}
+	cues, _ := liveSpeech(t, set)
+	var heard []string
+	for _, c := range cues {
+		heard = append(heard, c.Text)
+		if c.ID == 0 || c.Sent.IsZero() || c.End < c.Start || len(c.Lines) == 0 {
+			t.Errorf("bad cue %+v", c)
+		}
+	}
+	t.Logf("heard %q", heard)
+	var ref []string
+	for _, s := range set {
+		ref = append(ref, speechtest.Words(s.Text)...)
+	}
+	if wer := speechtest.WER(ref, speechtest.Words(strings.Join(heard, " "))); wer > 0.35 {
+		t.Fatalf("live WER %.2f: heard %q", wer, heard)
+	}
+}
+
+// TestLiveSubtitlesNotEnabled: a path without the rule has no feed.
+func TestLiveSubtitlesNotEnabled(t *testing.T) {
+	s := startServer(t, testConfig(t))
+	var body struct{ Error string }
+	if code := getJSON(t, "http://"+s.HTTPAddr()+"/api/v1/streams/live/x/subtitles", &body); code != 404 {
+		t.Fatalf("status %d %+v", code, body)
+	}
+}
+
+// BenchmarkLiveCueDelay measures how long after a sentence ends its last
+// cue is served on the SSE feed (12 flite sentences published in real
+// time over RTMP). Reports median and p95 in seconds.
+func BenchmarkLiveCueDelay(b *testing.B) {
+	needFFmpeg(b)
+	var delays []float64
+	for i := 0; i < b.N; i++ {
+		cues, placed := liveSpeech(b, speechtest.Set[:12])
+		for _, p := range placed {
+			var last *livesubs.Cue
+			for j := range cues {
+				c := &cues[j]
+				if c.Start >= p.Start-0.5 && c.Start < p.End {
+					last = c
+				}
+			}
+			if last == nil {
+				continue
+			}
+			// The cue's Time is the wall clock of its stream time Start.
+			end := last.Time.Add(time.Duration((p.End - last.Start) * float64(time.Second)))
+			delays = append(delays, last.Sent.Sub(end).Seconds())
+		}
+	}
+	if len(delays) == 0 {
+		b.Fatal("no cues")
+	}
+	sort.Float64s(delays)
+	b.ReportMetric(delays[len(delays)/2], "median-s")
+	b.ReportMetric(delays[(len(delays)*95+99)/100-1], "p95-s")
+	b.ReportMetric(float64(len(delays)), "sentences")
+	b.Log(fmt.Sprintf("delays %.2f", delays))
+}
