@@ -3,10 +3,12 @@ package server
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"mps/ai"
 	"mps/ai/livesubs"
 	"mps/ai/transcripts"
+	"mps/hls"
 	"mps/internal/aispec"
 	"mps/internal/vod"
 )
@@ -66,4 +68,31 @@ func (s *Server) apiStreamOrSubtitles(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.apiGetStream(w, r)
+}
+
+// hlsSubtitles gives the HLS packager the live cues of a path with live
+// subtitles, for its WebVTT rendition.
+func (s *Server) hlsSubtitles(path string) hls.SubtitleSource {
+	if s.livesubs == nil || !s.livesubs.Enabled(path) {
+		return nil
+	}
+	return liveCues{m: s.livesubs, path: path}
+}
+
+// liveCues adapts the live subtitles manager to hls.SubtitleSource.
+type liveCues struct {
+	m    *livesubs.Manager
+	path string
+}
+
+func (c liveCues) Cues(from, to time.Duration) []hls.SubtitleCue {
+	var out []hls.SubtitleCue
+	for _, cue := range c.m.Cues(c.path, from, to) {
+		start := time.Duration(cue.Published * float64(time.Second))
+		out = append(out, hls.SubtitleCue{
+			Start: start, End: start + time.Duration((cue.End-cue.Start)*float64(time.Second)),
+			Text: strings.Join(cue.Lines, "\n"),
+		})
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os/exec"
 	"sort"
@@ -146,4 +147,93 @@ func BenchmarkLiveCueDelay(b *testing.B) {
 	b.ReportMetric(delays[(len(delays)*95+99)/100-1], "p95-s")
 	b.ReportMetric(float64(len(delays)), "sentences")
 	b.Log(fmt.Sprintf("delays %.2f", delays))
+}
+
+// TestLiveSubtitlesHLS publishes flite speech to a path with live
+// subtitles and reads the spoken words from the WebVTT rendition of its
+// HLS multivariant playlist while the stream runs, as a player would.
+func TestLiveSubtitlesHLS(t *testing.T) {
+	needFFmpeg(t)
+	if _, err := exec.LookPath("pocketsphinx_continuous"); err != nil {
+		t.Fatal("pocketsphinx_continuous not found: run `make deps`")
+	}
+	set := []speechtest.Sentence{speechtest.Set[0], speechtest.Set[4], speechtest.Set[10]}
+	pcm, _ := speechtest.Layout(t, set, 1.0, 1.5)
+	file := speechtest.Video(t, t.TempDir(), "talk.flv", pcm)
+	var ref []string
+	for _, s := range set {
+		ref = append(ref, speechtest.Words(s.Text)...)
+	}
+	for _, variant := range []string{"lowLatency", "mpegts"} {
+		t.Run(variant, func(t *testing.T) {
+			cfg := testConfig(t)
+			v := variant
+			cfg.Paths = []config.PathRule{{Name: "live/talk", HLS: &config.HLSOverride{Variant: &v},
+				Subtitles: &config.LiveSubtitles{Enabled: true}}}
+			s := startServer(t, cfg)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			pub := publishRTMP(t, ctx, file, "rtmp://"+s.RTMPAddr()+"/live/talk", false)
+			done := make(chan error, 1)
+			go func() { done <- pub.Wait() }()
+			base := "http://" + s.HTTPAddr() + "/hls/live/talk/"
+			waitFor(t, 20*time.Second, "multivariant playlist with subtitles", func() bool {
+				body := fetchOK(base + "index.m3u8")
+				return strings.Contains(body, `TYPE=SUBTITLES`) && strings.Contains(body, `URI="subs.m3u8"`) &&
+					strings.Contains(body, `SUBTITLES="subs"`)
+			})
+			seen, cues := map[string]bool{}, map[string]bool{}
+			var heard []string
+			poll := func() {
+				for _, line := range strings.Split(fetchOK(base+"subs.m3u8"), "\n") {
+					if !strings.HasSuffix(line, ".vtt") || seen[line] {
+						continue
+					}
+					seen[line] = true
+					vtt := fetchOK(base + line)
+					if !strings.HasPrefix(vtt, "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:") {
+						t.Errorf("%s: %q", line, vtt)
+					}
+					// A cue spanning several segments is repeated in each
+					// (players merge them by time and text): count it once.
+					for _, block := range strings.Split(vtt, "\n\n")[1:] {
+						if timing, text, ok := strings.Cut(block, "\n"); ok && strings.Contains(timing, " --> ") && !cues[block] {
+							cues[block] = true
+							heard = append(heard, strings.ReplaceAll(strings.TrimSpace(text), "\n", " "))
+						}
+					}
+				}
+			}
+			for running := true; running; {
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Fatalf("publisher: %v", err)
+					}
+					running = false
+				case <-time.After(500 * time.Millisecond):
+					poll()
+				}
+			}
+			poll()
+			if wer := speechtest.WER(ref, speechtest.Words(strings.Join(heard, " "))); wer > 0.5 {
+				t.Fatalf("WER %.2f of the HLS subtitles: heard %q", wer, heard)
+			}
+			t.Logf("heard %q in %d WebVTT segments", heard, len(seen))
+		})
+	}
+}
+
+// fetchOK GETs url and returns the body, or "" on any error or status.
+func fetchOK(url string) string {
+	resp, err := http.Get(url)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return ""
+	}
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }

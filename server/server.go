@@ -131,7 +131,7 @@ func (s *Server) Start() error {
 	}
 
 	if cfg.HTTP.Enabled {
-		s.hls = hls.New(hls.Config{Rule: s.hlsRule}, s.paths, s.log)
+		s.hls = hls.New(hls.Config{Rule: s.hlsRule, Subtitles: s.hlsSubtitles}, s.paths, s.log)
 		s.paths.OnPublish(s.hls.StreamStarted)
 	}
 

@@ -20,10 +20,15 @@ type Cue struct {
 	// cue was published.
 	Time time.Time `json:"time"`
 	Sent time.Time `json:"sent"`
+	// Published is the stream time at which the cue was published. A live
+	// cue exists only after its sentence ended, so renditions that players
+	// fetch once per segment (HLS WebVTT) show it from then on, the way
+	// live captions roll up, instead of at a moment already played.
+	Published float64 `json:"published"`
 }
 
 // recent is how many cues a path keeps for subscribers that join late.
-const recent = 32
+const recent = 64
 
 // hub fans the cues of one path out to its subscribers.
 type hub struct {
@@ -42,7 +47,9 @@ func (h *hub) publish(cs []subtitles.Cue, wall func(float64) time.Time) {
 	defer h.mu.Unlock()
 	for _, c := range cs {
 		h.last++
-		cue := Cue{ID: h.last, Start: c.Start, End: c.End, Lines: c.Lines, Text: c.Text(), Time: wall(c.Start), Sent: time.Now()}
+		now := time.Now()
+		cue := Cue{ID: h.last, Start: c.Start, End: c.End, Lines: c.Lines, Text: c.Text(), Time: wall(c.Start), Sent: now}
+		cue.Published = c.Start + now.Sub(cue.Time).Seconds()
 		h.recent = append(h.recent, cue)
 		if len(h.recent) > recent {
 			h.recent = h.recent[len(h.recent)-recent:]
@@ -75,4 +82,27 @@ func (h *hub) unsubscribe(ch chan Cue) {
 	h.mu.Lock()
 	delete(h.subs, ch)
 	h.mu.Unlock()
+}
+
+// Cues returns the kept cues of path shown in [from, to) on the stream's
+// clock when each is shown from its Published time for its duration, for
+// the HLS subtitle rendition.
+func (m *Manager) Cues(path string, from, to time.Duration) []Cue {
+	m.mu.Lock()
+	h := m.hubs[path]
+	m.mu.Unlock()
+	if h == nil {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []Cue
+	for _, c := range h.recent {
+		s := time.Duration(c.Published * float64(time.Second))
+		e := s + time.Duration((c.End-c.Start)*float64(time.Second))
+		if s < to && e > from {
+			out = append(out, c)
+		}
+	}
+	return out
 }
