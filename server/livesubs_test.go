@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -236,4 +238,54 @@ func fetchOK(url string) string {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// TestLiveSubtitlesHLSBrowser plays a path with live subtitles with hls.js
+// in headless Chromium while flite speech is published, and finds the
+// spoken words among the cues of the video's text tracks.
+func TestLiveSubtitlesHLSBrowser(t *testing.T) {
+	needFFmpeg(t)
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node not installed: run `make deps`")
+	}
+	script := filepath.Join("..", "hls", "browsertest", "play.mjs")
+	if _, err := os.Stat(filepath.Join("..", "hls", "browsertest", "node_modules", "playwright-core")); err != nil {
+		t.Fatal("playwright-core missing: run `npm ci` in hls/browsertest (make deps)")
+	}
+	set := []speechtest.Sentence{speechtest.Set[0], speechtest.Set[4], speechtest.Set[10], speechtest.Set[1]}
+	pcm, _ := speechtest.Layout(t, set, 3.0, 1.5)
+	pcm = append(pcm, make([]int16, 10*speechtest.Rate)...) // still live when the player stops
+	file := speechtest.Video(t, t.TempDir(), "talk.flv", pcm)
+	cfg := testConfig(t)
+	cfg.Paths = []config.PathRule{{Name: "live/talk", Subtitles: &config.LiveSubtitles{Enabled: true}}}
+	s := startServer(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pub := publishRTMP(t, ctx, file, "rtmp://"+s.RTMPAddr()+"/live/talk", false)
+	defer func() { cancel(); _ = pub.Wait() }()
+	url := "http://" + s.HTTPAddr() + "/hls/live/talk/index.m3u8"
+	waitFor(t, 20*time.Second, "live playlist", func() bool { return strings.Contains(fetchOK(url), "SUBTITLES") })
+	cmd := exec.CommandContext(ctx, node, script, url, "--seconds", "17")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("play.mjs: %v\n%s", err, out)
+	}
+	var rep struct {
+		Fatal    []string `json:"fatal"`
+		TextCues []string `json:"textCues"`
+	}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("report %q: %v", out, err)
+	}
+	if len(rep.Fatal) > 0 {
+		t.Fatalf("hls.js fatal errors: %v", rep.Fatal)
+	}
+	heard := strings.Join(rep.TextCues, " ")
+	t.Logf("text track cues: %q", rep.TextCues)
+	for _, w := range []string{"weather", "coffee"} {
+		if !strings.Contains(heard, w) {
+			t.Errorf("%q not among the text track cues %q", w, rep.TextCues)
+		}
+	}
 }
