@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -148,7 +147,7 @@ func BenchmarkLiveCueDelay(b *testing.B) {
 	b.ReportMetric(delays[len(delays)/2], "median-s")
 	b.ReportMetric(delays[(len(delays)*95+99)/100-1], "p95-s")
 	b.ReportMetric(float64(len(delays)), "sentences")
-	b.Log(fmt.Sprintf("delays %.2f", delays))
+	b.Logf("delays %.2f", delays)
 }
 
 // TestLiveSubtitlesHLS publishes flite speech to a path with live

@@ -189,10 +189,10 @@ func Recognize(ctx context.Context, m Model, in Input, emit func(Segment)) error
 	switch {
 	case ctx.Err() != nil:
 		return context.Cause(ctx)
+	case psWait != nil: // a dead recogniser also breaks ffmpeg's pipe
+		return fmt.Errorf("pocketsphinx_continuous: %w: %s", psWait, psErr.last())
 	case ffWait != nil:
 		return fmt.Errorf("ffmpeg: %w: %s", ffWait, ffErr.last())
-	case psWait != nil:
-		return fmt.Errorf("pocketsphinx_continuous: %w: %s", psWait, psErr.last())
 	}
 	return nil
 }

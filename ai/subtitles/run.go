@@ -74,10 +74,29 @@ func (r *Runner) Run(ctx context.Context, op vod.Operation, input, outDir string
 	if err != nil {
 		return vod.Result{}, err
 	}
+	more, err := r.translate(ctx, spec, layout, &rep, d, stages.scale(progress, 1))
+	if err != nil {
+		return vod.Result{}, err
+	}
+	tracks = append(tracks, more...)
+	if err := d.mediaOutputs(ctx, spec, input, info, tracks, stages, progress); err != nil {
+		return vod.Result{}, err
+	}
+	rb, err := json.Marshal(rep)
+	if err != nil {
+		return vod.Result{}, err
+	}
+	return vod.Result{Files: d.files, VTT: tracks[0].vtt, Report: rb}, nil
+}
+
+// translate adds a translation of the cues per target language to rep
+// and writes its files.
+func (r *Runner) translate(ctx context.Context, spec aispec.Subtitles, layout Layout, rep *Report, d *delivery, progress func(float64)) ([]langFiles, error) {
+	var out []langFiles
 	for i, lang := range spec.TranslateTo {
 		cues, err := r.Translator.Translate(ctx, rep.Cues, spec.Language, lang, layout)
 		if err != nil {
-			return vod.Result{}, err
+			return nil, err
 		}
 		if rep.Translations == nil {
 			rep.Translations = map[string][]Cue{}
@@ -85,15 +104,20 @@ func (r *Runner) Run(ctx context.Context, op vod.Operation, input, outDir string
 		rep.Translations[lang] = cues
 		more, err := d.writeCues(lang, cues)
 		if err != nil {
-			return vod.Result{}, err
+			return nil, err
 		}
-		tracks = append(tracks, more...)
-		stages.scale(progress, 1)(float64(i+1) / float64(len(spec.TranslateTo)) * 100)
+		out = append(out, more...)
+		progress(float64(i+1) / float64(len(spec.TranslateTo)) * 100)
 	}
+	return out, nil
+}
+
+// mediaOutputs makes the burnt-in copy and the soft-track copy asked for.
+func (d *delivery) mediaOutputs(ctx context.Context, spec aispec.Subtitles, input string, info *vod.MediaInfo, tracks []langFiles, stages stages, progress func(float64)) error {
 	if b := spec.BurnIn; b != nil {
 		out := d.base + ".burned.mp4"
-		if err := burnIn(ctx, outDir, input, tracks[0].srt, out, *b, info, stages.scale(progress, 2)); err != nil {
-			return vod.Result{}, err
+		if err := burnIn(ctx, d.dir, input, tracks[0].srt, out, *b, info, stages.scale(progress, 2)); err != nil {
+			return err
 		}
 		d.media(ctx, out)
 	}
@@ -107,16 +131,12 @@ func (r *Runner) Run(ctx context.Context, op vod.Operation, input, outDir string
 			}
 			ts = append(ts, track{file: f, lang: t.lang})
 		}
-		if err := softTrack(ctx, outDir, input, c, ts, out, info, stages.scale(progress, 3)); err != nil {
-			return vod.Result{}, err
+		if err := softTrack(ctx, d.dir, input, c, ts, out, info, stages.scale(progress, 3)); err != nil {
+			return err
 		}
 		d.media(ctx, out)
 	}
-	rb, err := json.Marshal(rep)
-	if err != nil {
-		return vod.Result{}, err
-	}
-	return vod.Result{Files: d.files, VTT: tracks[0].vtt, Report: rb}, nil
+	return nil
 }
 
 func (r *Runner) engine(spec aispec.Subtitles) (speech.Engine, error) {
