@@ -160,6 +160,9 @@ func TestLiveSubtitlesHLS(t *testing.T) {
 	}
 	set := []speechtest.Sentence{speechtest.Set[0], speechtest.Set[4], speechtest.Set[10]}
 	pcm, _ := speechtest.Layout(t, set, 1.0, 1.5)
+	// Stay live a while after the last sentence: a cue recognised after
+	// the stream's last segment has no segment to go in.
+	pcm = append(pcm, make([]int16, 5*speechtest.Rate)...)
 	file := speechtest.Video(t, t.TempDir(), "talk.flv", pcm)
 	var ref []string
 	for _, s := range set {
@@ -198,6 +201,7 @@ func TestLiveSubtitlesHLS(t *testing.T) {
 					// A cue spanning several segments is repeated in each
 					// (players merge them by time and text): count it once.
 					for _, block := range strings.Split(vtt, "\n\n")[1:] {
+						block = strings.TrimSpace(block)
 						if timing, text, ok := strings.Cut(block, "\n"); ok && strings.Contains(timing, " --> ") && !cues[block] {
 							cues[block] = true
 							heard = append(heard, strings.ReplaceAll(strings.TrimSpace(text), "\n", " "))
@@ -254,7 +258,7 @@ func TestLiveSubtitlesHLSBrowser(t *testing.T) {
 	}
 	set := []speechtest.Sentence{speechtest.Set[0], speechtest.Set[4], speechtest.Set[10], speechtest.Set[1]}
 	pcm, _ := speechtest.Layout(t, set, 3.0, 1.5)
-	pcm = append(pcm, make([]int16, 10*speechtest.Rate)...) // still live when the player stops
+	pcm = append(pcm, make([]int16, 30*speechtest.Rate)...) // still live when the player stops
 	file := speechtest.Video(t, t.TempDir(), "talk.flv", pcm)
 	cfg := testConfig(t)
 	cfg.Paths = []config.PathRule{{Name: "live/talk", Subtitles: &config.LiveSubtitles{Enabled: true}}}
