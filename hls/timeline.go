@@ -34,13 +34,15 @@ type timeline struct {
 	mu     sync.Mutex
 	notify chan struct{}
 
-	init     []byte        // fMP4 init segment
-	segments []*segment    // complete segments in the window, oldest first
-	cur      *segment      // segment being built (parts so far), nil before start
-	nextMSN  uint64        // msn of the next segment to start
-	ended    bool          // the stream ended; the playlist is final
-	t0       time.Duration // stream time of media time zero (subtitles)
-	closed   bool          // the muxer stopped; nothing more will come
+	init     []byte     // fMP4 init segment
+	segments []*segment // complete segments in the window, oldest first
+	cur      *segment   // segment being built (parts so far), nil before start
+	nextMSN  uint64     // msn of the next segment to start
+	ended    bool       // the stream ended; the playlist is final
+	closed   bool       // the muxer stopped; nothing more will come
+
+	// t0 is the stream time of media time zero, for live subtitles.
+	t0 time.Duration
 
 	// targetDur only grows, so EXT-X-TARGETDURATION never shrinks.
 	targetDur int
