@@ -185,6 +185,7 @@ func (s *Server) Start() error {
 		}
 		s.httpLn = ln
 		s.httpSrv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+		s.httpSrv.RegisterOnShutdown(s.livesubs.Close) // ends the open cue feeds
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
