@@ -1,26 +1,23 @@
 package ai
 
 import (
-	"net/http"
-
 	"mps/ai/erase"
 	"mps/ai/highlights"
-	"mps/ai/openai"
 	"mps/ai/roi"
 	"mps/ai/summary"
-	"mps/internal/config"
 	"mps/internal/vod"
 )
 
 // registerVision adds the editing and vision operations: highlights,
-// summary, roi and erase.
-func registerVision(m map[string]vod.Extension, cfg *config.Config, hc *http.Client) {
-	m[vod.TypeHighlights] = highlights.Extension{}
+// summary (through the shared chat client when one is configured), roi
+// and erase.
+func registerVision(r *Registry) {
+	r.Add(vod.TypeHighlights, highlights.Extension{})
 	sum := summary.Extension{}
-	if p := cfg.AI.Providers.Chat; p != nil {
-		sum = summary.Extension{Chat: openai.New(*p, hc), Model: p.Model}
+	if c := r.Chat(); c != nil {
+		sum = summary.Extension{Chat: c, Model: c.Model()}
 	}
-	m[vod.TypeSummary] = sum
-	m[vod.TypeROI] = roi.Extension{}
-	m[vod.TypeErase] = erase.Extension{}
+	r.Add(vod.TypeSummary, sum)
+	r.Add(vod.TypeROI, roi.Extension{})
+	r.Add(vod.TypeErase, erase.Extension{})
 }

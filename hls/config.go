@@ -137,6 +137,9 @@ type Config struct {
 	RequestTimeout time.Duration
 	// Prefix is the URL path the handler is mounted at (default "/hls/").
 	Prefix string
+	// Subtitles returns a path's live subtitle cues, nil when it has none;
+	// a path with cues gets a WebVTT rendition (subtitles.go).
+	Subtitles func(path string) SubtitleSource
 }
 
 func (c Config) rule(path string) (PathConfig, error) {

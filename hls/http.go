@@ -65,7 +65,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveMultivariant(w, r, path, pc)
 	case mediaName:
 		s.serveMedia(w, r, path, pc)
+	case subsPlaylistName:
+		s.serveSubs(w, r, path, pc, file)
 	default:
+		if _, ok := parseSubsSegment(file); ok {
+			s.serveSubs(w, r, path, pc, file)
+			return
+		}
 		f, ok := parseMediaFile(file)
 		if !ok {
 			httpError(w, http.StatusNotFound, "not found")
@@ -295,6 +301,10 @@ func (s *Server) serveMultivariant(w http.ResponseWriter, r *http.Request, path 
 	s.noteLadder(paths)
 	query := cleanQuery(r.URL.RawQuery)
 	mv := playlist.Multivariant{Version: 3, IndependentSegments: true}
+	subs := s.subtitles(path) != nil
+	if subs {
+		mv.Renditions = append(mv.Renditions, subsRendition(path, query))
+	}
 	for _, g := range ready {
 		info := g.m.info()
 		v := &playlist.MultivariantVariant{
@@ -302,6 +312,9 @@ func (s *Server) serveMultivariant(w http.ResponseWriter, r *http.Request, path 
 			AverageBandwidth: ptr(info.average),
 			Codecs:           info.codecs,
 			URI:              withQuery(relURI(path, g.path, mediaName), query),
+		}
+		if subs {
+			v.Subtitles = subsGroup
 		}
 		if info.width > 0 && info.height > 0 {
 			v.Resolution = strconv.Itoa(info.width) + "x" + strconv.Itoa(info.height)

@@ -113,6 +113,7 @@ func (s *fmp4Segmenter) start(u *stream.Unit, t0 time.Duration) error {
 		return fmt.Errorf("fMP4 init: %w", err)
 	}
 	s.t0 = t0
+	s.tl.setT0(t0)
 	s.started = true
 	s.tl.setInit(buf.Bytes())
 	s.tl.startSegment(0, s.pdt.origin(u, 0))

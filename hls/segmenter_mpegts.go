@@ -86,6 +86,7 @@ func (s *tsSegmenter) advance(u *stream.Unit, rel time.Duration, key bool) error
 	if !s.started {
 		s.started = true
 		s.t0 = rel
+		s.tl.setT0(rel)
 		s.lastRel = 0
 		return s.begin(u, 0)
 	}

@@ -45,6 +45,9 @@ type timeline struct {
 	ended    bool       // the stream ended; the playlist is final
 	closed   bool       // the muxer stopped; nothing more will come
 
+	// t0 is the stream time of media time zero, for live subtitles.
+	t0 time.Duration
+
 	// targetDur only grows, so EXT-X-TARGETDURATION never shrinks.
 	targetDur int
 	// partTarget only grows from the configured part duration.

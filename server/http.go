@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 
+	"mps/ai/transcripts"
+	"mps/internal/pathmgr"
 	"mps/protocols/webrtc"
 	"mps/recorder"
 	"mps/transcode"
@@ -56,14 +58,21 @@ func (s *Server) apiRoutes(rt *routeTable) error {
 	api("GET /api/v1/openapi.yaml", yamlDoc)
 	api("GET /api/v1/openapi.json", jsonDoc)
 	api("GET /api/v1/streams", http.HandlerFunc(s.apiListStreams))
-	api("GET /api/v1/streams/{path...}", http.HandlerFunc(s.apiGetStream))
+	// A stream's live subtitle feed is served below its path; the mux
+	// cannot put a suffix after {path...}, so one handler tells them apart.
+	api("GET /api/v1/streams/{path...}", http.HandlerFunc(s.apiStreamOrSubtitles))
+	rt.describe("GET /api/v1/streams/{path}/subtitles")
 	api("DELETE /api/v1/streams/{path...}", http.HandlerFunc(s.apiKickStream))
 	api("GET /api/v1/config", http.HandlerFunc(s.apiGetConfig))
 	api("GET /api/v1/events", http.HandlerFunc(s.apiEvents))
 	api("GET /api/v1/events/stream", http.HandlerFunc(s.apiEventStream))
 	api("GET /api/v1/listeners", http.HandlerFunc(s.apiListeners))
 	api("GET /api/v1/sources", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"sources": s.paths.Sources()})
+		list := s.paths.Sources()
+		if list == nil {
+			list = []pathmgr.SourceState{} // an empty list, not null
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"sources": list})
 	}))
 	if s.rec != nil {
 		rec := s.guard(recordingsDoor, s.recordingQuota(s.rec.Handler()))
@@ -73,6 +82,9 @@ func (s *Server) apiRoutes(rt *routeTable) error {
 	if s.tc != nil {
 		api("GET /api/v1/transcoders", http.HandlerFunc(s.apiTranscoders))
 		rt.mount(s.guard(snapshotsDoor, s.tc.SnapshotHandler()), transcode.SnapshotAPIRoutes(), "/api/v1/snapshots/")
+	}
+	if s.transcripts != nil {
+		api(transcripts.SearchRoute, s.transcripts.Handler())
 	}
 	if s.jobs != nil {
 		rt.mount(s.guard(apiDoor, s.uploadQuota(s.jobs.Handler())), s.jobs.APIRoutes(), "/api/v1/tasks", "/api/v1/tasks/",

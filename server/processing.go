@@ -91,6 +91,7 @@ func (s *Server) tasksConfig() tasks.Config {
 		Schemes:       cfg.Schemes,
 		Webhooks:      cfg.Webhooks,
 		Storage:       s.store,
+		Extensions:    s.aiExtensions(),
 		Watermarks: func(name string) (watermark.Template, error) {
 			t, ok := WatermarkTemplate(s.Config(), name)
 			if !ok {

@@ -41,6 +41,10 @@ func (t *routeTable) mount(h http.Handler, ops []string, prefixes ...string) {
 	t.ops = append(t.ops, ops...)
 }
 
+// describe records operations that a handler registered otherwise serves
+// (a suffix below a wildcard path).
+func (t *routeTable) describe(ops ...string) { t.ops = append(t.ops, ops...) }
+
 // operations lists the recorded API operations, sorted and unique.
 func (t *routeTable) operations() []string {
 	out := slices.Clone(t.ops)

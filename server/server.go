@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"mps/ai/livesubs"
+	"mps/ai/transcripts"
 	"mps/hls"
 	"mps/internal/auth"
 	"mps/internal/config"
@@ -58,6 +60,9 @@ type Server struct {
 	store *storage.Set
 	// evlog keeps recent events for the console (api_console.go).
 	evlog *eventLog
+
+	transcripts *transcripts.Index
+	livesubs    *livesubs.Manager
 
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -129,6 +134,8 @@ func (s *Server) Start() error {
 	}
 	s.rec = rec
 	s.paths.OnPublish(rec.StreamStarted)
+	s.startTranscripts()
+	s.startLiveSubtitles()
 
 	if s.store, err = storage.OpenAll(cfg.Storage, nil); err != nil {
 		s.Close()
@@ -146,7 +153,7 @@ func (s *Server) Start() error {
 	}
 
 	if cfg.HTTP.Enabled {
-		s.hls = hls.New(hls.Config{Rule: s.hlsRule}, s.paths, s.log)
+		s.hls = hls.New(hls.Config{Rule: s.hlsRule, Subtitles: s.hlsSubtitles}, s.paths, s.log)
 		s.paths.OnPublish(s.hls.StreamStarted)
 	}
 
@@ -206,6 +213,7 @@ func (s *Server) Start() error {
 		s.httpLn = ln
 		s.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 		s.httpSrv.RegisterOnShutdown(s.evlog.shutdown)
+		s.httpSrv.RegisterOnShutdown(s.livesubs.Close) // ends the open cue feeds
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -289,6 +297,9 @@ func (s *Server) Close() {
 		if s.tc != nil {
 			s.tc.Close()
 		}
+		if s.livesubs != nil {
+			s.livesubs.Close()
+		}
 		if s.jobs != nil {
 			s.jobs.Close()
 		}
@@ -296,6 +307,9 @@ func (s *Server) Close() {
 			a.Close()
 		}
 		s.wg.Wait()
+		if s.transcripts != nil {
+			_ = s.transcripts.Close()
+		}
 	})
 }
 

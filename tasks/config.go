@@ -53,6 +53,9 @@ type Config struct {
 	// DownloadTimeout bounds its transfer (default 10 min).
 	DownloadLimit   int64
 	DownloadTimeout time.Duration
+	// Extensions run the operation types implemented above the foundation
+	// (the media-AI operations), keyed by type; see vod.Env.
+	Extensions map[string]vod.Extension
 	// AckWait is how long a task may go without a heartbeat before another
 	// node takes it over (default 30 s; heartbeats every AckWait/3).
 	AckWait time.Duration

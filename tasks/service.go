@@ -125,7 +125,7 @@ func New(cfg Config, bus *events.Bus, log *slog.Logger) (*Service, error) {
 			s.roots = append(s.roots, real)
 		}
 	}
-	s.env = &vod.Env{Watermark: cfg.Watermarks, Enhancement: s.enhancement}
+	s.env = &vod.Env{Watermark: cfg.Watermarks, Enhancement: s.enhancement, Extensions: cfg.Extensions}
 	return s, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"mps/ai"
 	"mps/internal/config"
 	"mps/internal/vod"
 	"mps/internal/watermark"
@@ -88,7 +89,7 @@ func process(args []string, stdout, stderr io.Writer) int {
 			return t, fmt.Errorf("unknown watermark %q", name)
 		}
 		return t, nil
-	}}
+	}, Extensions: ai.Extensions(cfg, nil)}
 	results, err := tasks.RunLocalWith(ctx, env, input, ops, *out, prog.update)
 	prog.done()
 	enc := json.NewEncoder(stdout)

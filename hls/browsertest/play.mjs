@@ -106,6 +106,9 @@ try {
       });
     }
   }
+  // Cues of the subtitle text tracks hls.js made (live subtitles).
+  report.textCues = await page.evaluate(() => Array.from(document.getElementById('v').textTracks)
+    .flatMap((t) => Array.from(t.cues || []).map((c) => c.text)));
   const st = await page.evaluate(() => window.__st);
   Object.assign(report, { levels: st.levels, codecs: st.codecs, switched: st.switched, frags: st.frags, parts: st.parts, reloads: st.reloads });
   report.fatal.push(...st.fatal);

@@ -36,3 +36,13 @@ type AIProvider struct {
 	// Concurrency is how many requests may be in flight at once (default 2).
 	Concurrency int `yaml:"concurrency" json:"concurrency"`
 }
+
+// LiveSubtitles is a path rule's `subtitles` section: speech recognition
+// on the path's live audio, served as cues while the stream runs.
+type LiveSubtitles struct {
+	// Enabled runs one recogniser per published stream of the path.
+	Enabled bool `yaml:"enabled" json:"enabled"`
+	// Language is the spoken language (BCP 47, default en); the local
+	// engine needs a model for it.
+	Language string `yaml:"language" json:"language,omitempty"`
+}

@@ -61,6 +61,9 @@ type PathRule struct {
 	// Snapshots is a partial snapshots section, like Record.
 	Snapshots *SnapshotsOverride `yaml:"snapshots" json:"snapshots,omitempty"`
 
+	// Subtitles runs live speech recognition on the path's audio.
+	Subtitles *LiveSubtitles `yaml:"subtitles" json:"subtitles,omitempty"`
+
 	// re is Pattern compiled (for "~" patterns), set by validation.
 	re *regexp.Regexp
 }
@@ -126,6 +129,8 @@ type ResolvedRule struct {
 	Record    Record    `json:"record"`
 	HLS       HLS       `json:"hls"`
 	Snapshots Snapshots `json:"snapshots"`
+	// Subtitles is the path's live subtitles setting (off by default).
+	Subtitles LiveSubtitles `json:"subtitles"`
 	// Ladder lists the rendition paths of this path's HLS multivariant
 	// playlist (from the rule's hls.ladder).
 	Ladder []string `json:"ladder,omitempty"`
@@ -242,6 +247,9 @@ func (c *Config) resolve(r *PathRule) ResolvedRule {
 	}
 	if r.Snapshots != nil {
 		mergeOverride(&res.Snapshots, r.Snapshots)
+	}
+	if r.Subtitles != nil {
+		res.Subtitles = *r.Subtitles
 	}
 	if r.Record != nil {
 		mergeOverride(&res.Record, r.Record)

@@ -304,6 +304,9 @@ func (v *validator) ruleLive(c *Config, r *PathRule, res ResolvedRule, p string)
 			return v.errorf(p+".transcode", "unknown ladder %q (%s)", r.Transcode, defined(c.Transcode.Ladders, "transcode.ladders"))
 		}
 	}
+	if err := v.liveSubtitles(p+".subtitles", r.Subtitles); err != nil {
+		return err
+	}
 	if r.Snapshots != nil {
 		return v.snapshots(p+".snapshots", res.Snapshots)
 	}

@@ -30,6 +30,8 @@ const (
 	TypeSummary    = "summary"
 	TypeROI        = "roi"
 	TypeErase      = "erase"
+	// TypeSubtitles is speech to subtitles, run by the ai package.
+	TypeSubtitles = "subtitles"
 )
 
 // Operation is one thing to do to a file. It is a tagged union: Type names
@@ -54,6 +56,8 @@ type Operation struct {
 	Watermark *WatermarkSpec `json:"watermark,omitempty" yaml:"watermark,omitempty"`
 	Enhance   *EnhanceSpec   `json:"enhance,omitempty" yaml:"enhance,omitempty"`
 	Remux     *RemuxSpec     `json:"remux,omitempty" yaml:"remux,omitempty"`
+	// Subtitles is read by the "subtitles" extension; nil uses defaults.
+	Subtitles *aispec.Subtitles `json:"subtitles,omitempty" yaml:"subtitles,omitempty"`
 
 	Highlights *aispec.Highlights `json:"highlights,omitempty" yaml:"highlights,omitempty"`
 	Summary    *aispec.Summary    `json:"summary,omitempty" yaml:"summary,omitempty"`
@@ -170,6 +174,11 @@ func (op Operation) Validate() error {
 			return fmt.Errorf("erase: missing \"erase\" settings")
 		}
 		return wrapSpec(op.Type, op.Erase.Validate())
+	case TypeSubtitles:
+		if err := op.Subtitles.Validate(); err != nil {
+			return fmt.Errorf("subtitles: %w", err)
+		}
+		return nil
 	case "":
 		return fmt.Errorf("operation without a type")
 	default:
