@@ -52,16 +52,17 @@ func (r *Registry) Add(typ string, ext vod.Extension) { r.exts[typ] = ext }
 // Config is the config the extensions are built from.
 func (r *Registry) Config() *config.Config { return r.cfg }
 
-// Transcription, Chat and Moderation return the client of the configured
-// endpoint of that kind, or nil when none is set (use the local engine).
-// Every feature gets the same client per endpoint, so the endpoint's
-// concurrency bound holds across features.
+// Transcription returns the client of the configured transcription
+// endpoint, or nil when none is set (use the local engine). Every feature
+// gets the same client per endpoint, so the endpoint's concurrency bound
+// holds across features.
 func (r *Registry) Transcription() *openai.Client { return r.client(r.cfg.AI.Providers.Transcription) }
 
-// Chat: see Transcription.
+// Chat returns the chat endpoint's client, or nil; see Transcription.
 func (r *Registry) Chat() *openai.Client { return r.client(r.cfg.AI.Providers.Chat) }
 
-// Moderation: see Transcription.
+// Moderation returns the moderation endpoint's client, or nil; see
+// Transcription.
 func (r *Registry) Moderation() *openai.Client { return r.client(r.cfg.AI.Providers.Moderation) }
 
 func (r *Registry) client(p *config.AIProvider) *openai.Client {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -105,7 +106,7 @@ func TestDVRWindow(t *testing.T) {
 		t.Errorf("segment 0 left the window but its file is still there (%v)", err)
 	}
 	init := mustGet(t, ctx, e.base+"live/dvr/"+pl.Map.URI)
-	oldest := append(init, mustGet(t, ctx, e.base+"live/dvr/"+pl.Segments[0].URI)...)
+	oldest := slices.Concat(init, mustGet(t, ctx, e.base+"live/dvr/"+pl.Segments[0].URI))
 	ffmpegDecode(t, ctx, "pipe:0", oldest)
 	p.stop()
 	deadline := time.Now().Add(5 * time.Second)

@@ -96,7 +96,7 @@ func newMuxer(parent context.Context, st *stream.Stream, cfg PathConfig, id uint
 	m.ctx, m.cancel = context.WithCancel(parent)
 	// The reader is attached now, not in run, so that a muxer started when
 	// the stream is published sees its first units.
-	m.reader = st.NewReader(m.ctx, stream.ReaderOptions{
+	m.reader = st.NewReader(m.ctx, stream.ReaderOptions{ //nolint:contextcheck // m.ctx is the muxer's own, a child of its owner's
 		Protocol: "hls",
 		OnOverrun: func(skipped uint64) {
 			m.log.Warn("HLS muxer fell behind the publisher; skipped units", "skipped", skipped)

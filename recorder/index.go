@@ -142,7 +142,7 @@ func (ix *index) probeAll(ctx context.Context, segs []*Segment, log *slog.Logger
 					return
 				}
 				seg := segs[i]
-				pi, err := probeFile(seg.file, seg.Format)
+				pi, err := probeFile(seg.file, seg.Format) //nolint:contextcheck // probing a file is bounded by the file, not a request
 				if err != nil {
 					log.Warn("recording segment unreadable", "file", seg.file, "error", err)
 					continue

@@ -35,7 +35,7 @@ func liveSpeech(t testing.TB, set []speechtest.Sentence) ([]livesubs.Cue, []spee
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.HTTPAddr()+"/api/v1/streams/live/talk/subtitles", nil)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req) //nolint:bodyclose // closed by the defer below
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -318,7 +318,7 @@ func TestUploadAndURLInputs(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp, b
 	}
-	resp, b := post(strings.NewReader(string(data)), "video/mp4")
+	resp, b := post(strings.NewReader(string(data)), "video/mp4") //nolint:bodyclose // post closes it
 	var up Upload
 	if resp.StatusCode != 201 || json.Unmarshal(b, &up) != nil || up.Size != int64(len(data)) || up.Name != "clip.mp4" {
 		t.Fatalf("upload = %d %s", resp.StatusCode, b)
@@ -326,7 +326,7 @@ func TestUploadAndURLInputs(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(svc.cfg.DataDir, "uploads", up.ID, "clip.mp4")); err != nil {
 		t.Fatalf("upload not stored under data_dir/uploads: %v", err)
 	}
-	resp, _ = post(strings.NewReader(string(data)+strings.Repeat("x", 100)), "video/mp4")
+	resp, _ = post(strings.NewReader(string(data)+strings.Repeat("x", 100)), "video/mp4") //nolint:bodyclose // post closes it
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("oversized upload = %d, want 413", resp.StatusCode)
 	}

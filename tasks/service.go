@@ -168,14 +168,14 @@ func (s *Service) Start(ctx context.Context) error {
 		return fmt.Errorf("tasks: subscribe: %w", err)
 	}
 	s.subs = append(s.subs, wake, cancelSub)
-	if err := s.startIndex(); err != nil {
+	if err := s.startIndex(); err != nil { //nolint:contextcheck // service loops run on the service's own context
 		s.Close()
 		return fmt.Errorf("tasks: %w", err)
 	}
 	s.wg.Add(1)
 	go s.janitorLoop()
 	s.wg.Add(1)
-	go s.storeLoop()
+	go s.storeLoop() //nolint:contextcheck // service loops run on the service's own context
 	busSub := s.bus.Subscribe(256)
 	s.wg.Add(1)
 	go s.busLoop(busSub)
@@ -194,7 +194,7 @@ func (s *Service) Start(ctx context.Context) error {
 		}
 	}
 	s.wg.Add(1)
-	go s.workLoop()
+	go s.workLoop() //nolint:contextcheck // service loops run on the service's own context
 	s.log.Info("task service started", "concurrency", s.cfg.Tasks.Concurrency, "nats", s.natsDesc())
 	return nil
 }

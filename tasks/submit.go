@@ -169,7 +169,7 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 	}
 	s.index.add(t.ID)
 	if _, err := s.js.Publish(ctx, prioritySubject(t.Priority), []byte(t.ID), jetstream.WithMsgID(t.ID)); err != nil {
-		s.unstore(t)
+		s.unstore(t) //nolint:contextcheck // removing the record must not depend on the failed request's context
 		return nil, false, fmt.Errorf("queue task: %w", s.storeErr(err))
 	}
 	s.log.Info("task queued", "task", t.ID, "scheme", t.Scheme, "input", t.Input, "ops", len(t.Operations))
@@ -223,7 +223,7 @@ func (s *Service) resolveOp(r config.OpRef) (vod.Operation, error) {
 		}
 		if name.watermark {
 			if _, err := s.cfg.Watermarks(name.n); err != nil {
-				return op, fmt.Errorf("watermark %q: %v", name.n, err)
+				return op, fmt.Errorf("watermark %q: %w", name.n, err)
 			}
 		} else if _, err := s.enhancement(name.n); err != nil {
 			return op, err

@@ -215,7 +215,7 @@ func (m *Manager) read(ctx context.Context, req stream.Request, check bool) (*st
 		return s, nil
 	}
 	if pol.Source != "" && pol.SourceOnDemand && m.pull != nil {
-		m.startSource(req.Path, pol)
+		m.startSource(req.Path, pol) //nolint:contextcheck // a source outlives the request that started it
 		return m.waitStream(ctx, req.Path, onDemandWait)
 	}
 	if m.demand != nil && m.demand(req.Path) {

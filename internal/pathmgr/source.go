@@ -212,7 +212,7 @@ func (m *Manager) runSource(ctx context.Context, s *source) {
 		s.retryAt = s.since.Add(backoff)
 		s.restarts++
 		s.mu.Unlock()
-		m.log.Warn("source failed, retrying", "path", s.path, "err", err, "in", backoff)
+		m.log.Warn("source failed, retrying", "path", s.path, "error", err, "in", backoff)
 		select {
 		case <-ctx.Done():
 			return
