@@ -95,8 +95,13 @@ func TestBucketTriggerFiresOncePerObject(t *testing.T) {
 	if got := inputs(svc); !slices.Equal(got, want) {
 		t.Fatalf("tasks after the event = %v, want %v", got, want)
 	}
-	if resp, err := http.Post(ts.URL+"/api/v1/schemes/nope/bucket-events", "application/json", strings.NewReader(string(event))); err != nil || resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("event for a scheme without a bucket trigger: %v %v", resp.Status, err)
+	resp, err := http.Post(ts.URL+"/api/v1/schemes/nope/bucket-events", "application/json", strings.NewReader(string(event)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("event for a scheme without a bucket trigger: %s", resp.Status)
 	}
 
 	ts.Close()
