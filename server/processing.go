@@ -97,6 +97,7 @@ func (s *Server) tasksConfig() tasks.Config {
 			return t, nil
 		},
 	}
+	tc.HTTPClient = s.urlClient(cfg)
 	tc.Templates = cfg.Templates
 	tc.Schemes = taskSchemes(cfg)
 	for _, r := range cfg.Tasks.InputRoots {

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"fmt"
+	"net/http"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -48,6 +49,10 @@ type Config struct {
 	// WatchSettle is how long a watched file must keep its size before it
 	// counts as arrived (default 1 s).
 	WatchSettle time.Duration
+	// HTTPClient fetches URL inputs and posts webhooks; the server passes
+	// one that refuses private destinations (internal/ssrf). Nil uses a
+	// plain client.
+	HTTPClient *http.Client
 	// WebhookAttempts bounds deliveries per event (default 6, with
 	// exponential backoff from 500 ms).
 	WebhookAttempts int

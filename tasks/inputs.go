@@ -140,8 +140,7 @@ func (s *Service) download(ctx context.Context, u, dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("download: %w", err)
 	}
-	client := &http.Client{}
-	resp, err := client.Do(req)
+	resp, err := s.client.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("download: %w", err)
 	}

@@ -77,8 +77,11 @@ func New(cfg Config, bus *events.Bus, log *slog.Logger) (*Service, error) {
 		schemes: map[string]*Scheme{},
 		wake:    make(chan struct{}, 1),
 		hooks:   make(chan delivery, 256),
-		client:  &http.Client{Timeout: 15 * time.Second},
+		client:  cfg.HTTPClient,
 		running: map[string]context.CancelCauseFunc{},
+	}
+	if s.client == nil {
+		s.client = &http.Client{} // requests carry their own deadlines
 	}
 	for i := range cfg.Schemes {
 		s.schemes[cfg.Schemes[i].Name] = &cfg.Schemes[i]
