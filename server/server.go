@@ -132,13 +132,20 @@ func (s *Server) Start() error {
 	// publish.
 
 	if cfg.RTMP.Enabled {
-		s.rtmp = rtmp.New(rtmp.Config{Addr: cfg.RTMP.Address, AudioToAAC: s.tc.AAC}, s.paths, s.log.With("component", "rtmp"))
+		s.rtmp = rtmp.New(rtmp.Config{
+			Addr: cfg.RTMP.Address, AudioToAAC: s.tc.AAC,
+			ReadTimeout: cfg.RTMP.ReadTimeout.D(), WriteTimeout: cfg.RTMP.WriteTimeout.D(),
+			WrapListener: s.limitListener("rtmp", cfg.RTMP.ConnLimits),
+		}, s.paths, s.log.With("component", "rtmp"))
 		if err := s.startComponent("rtmp", s.rtmp); err != nil {
 			return err
 		}
 	}
 	if cfg.RTSP.Enabled {
-		rc := rtsp.Config{Address: cfg.RTSP.Address}
+		rc := rtsp.Config{
+			Address: cfg.RTSP.Address, ReadTimeout: cfg.RTSP.ReadTimeout.D(), WriteTimeout: cfg.RTSP.WriteTimeout.D(),
+			WrapListener: s.limitListener("rtsp", cfg.RTSP.ConnLimits),
+		}
 		if slices.Contains(cfg.RTSP.Transports, config.TransportUDP) {
 			rc.UDPRTPAddress, rc.UDPRTCPAddress = cfg.RTSP.UDPRTPAddress, cfg.RTSP.UDPRTCPAddress
 		}
@@ -152,6 +159,7 @@ func (s *Server) Start() error {
 			Address:    cfg.SRT.Address,
 			Latency:    cfg.SRT.Latency.D(),
 			Passphrase: func(path string) string { return s.Config().Rule(path).SRTPassphrase },
+			Admit:      s.srtAdmit(cfg.SRT.ConnLimits),
 		}, s.paths, s.log.With("component", "srt"))
 		if err := s.startComponent("srt", s.srt); err != nil {
 			return err
@@ -171,13 +179,13 @@ func (s *Server) Start() error {
 		}
 	}
 	if cfg.HTTP.Enabled {
-		ln, err := net.Listen("tcp", cfg.HTTP.Address)
+		ln, err := s.listenHTTP(cfg.HTTP)
 		if err != nil {
 			s.Close()
-			return fmt.Errorf("http: listen %s: %w", cfg.HTTP.Address, err)
+			return err
 		}
 		s.httpLn = ln
-		s.httpSrv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+		s.httpSrv = s.httpServer(cfg.HTTP, s.routes())
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()

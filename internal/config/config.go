@@ -119,12 +119,18 @@ type HTTP struct {
 	Address string `yaml:"address" json:"address"`
 	// CORSOrigins lists the origins browsers may call from; "*" allows any.
 	CORSOrigins []string `yaml:"cors_origins" json:"cors_origins"`
+	HTTPLimits  `yaml:",inline" json:",inline"`
+	ConnLimits  `yaml:",inline" json:",inline"`
+	TLSFiles    `yaml:",inline" json:",inline"`
 }
 
 // RTMP is the RTMP publish/play listener.
 type RTMP struct {
-	Enabled bool   `yaml:"enabled" json:"enabled"`
-	Address string `yaml:"address" json:"address"`
+	Enabled    bool   `yaml:"enabled" json:"enabled"`
+	Address    string `yaml:"address" json:"address"`
+	IOTimeouts `yaml:",inline" json:",inline"`
+	ConnLimits `yaml:",inline" json:",inline"`
+	TLSFiles   `yaml:",inline" json:",inline"`
 }
 
 // RTSP is the RTSP listener plus the UDP port pair used by the UDP transport.
@@ -135,6 +141,9 @@ type RTSP struct {
 	UDPRTCPAddress string `yaml:"udp_rtcp_address" json:"udp_rtcp_address"`
 	// Transports lists the lower transports offered to clients: udp, tcp.
 	Transports []string `yaml:"transports" json:"transports"`
+	IOTimeouts `yaml:",inline" json:",inline"`
+	ConnLimits `yaml:",inline" json:",inline"`
+	TLSFiles   `yaml:",inline" json:",inline"`
 }
 
 // RTSP transports accepted in rtsp.transports.
@@ -148,7 +157,8 @@ type SRT struct {
 	Enabled bool   `yaml:"enabled" json:"enabled"`
 	Address string `yaml:"address" json:"address"`
 	// Latency is the SRT receiver latency (TSBPD delay).
-	Latency Duration `yaml:"latency" json:"latency"`
+	Latency    Duration `yaml:"latency" json:"latency"`
+	ConnLimits `yaml:",inline" json:",inline"`
 }
 
 // WebRTC configures ICE for WHIP/WHEP; signalling itself rides on HTTP.

@@ -1,0 +1,46 @@
+package server
+
+import (
+	"fmt"
+	"net"
+
+	"mps/internal/config"
+	"mps/internal/netlimit"
+)
+
+// listenHTTP binds the HTTP listener with its connection caps and per-write
+// time-out. A client over a cap gets a 503 saying which.
+func (s *Server) listenHTTP(cfg config.HTTP) (net.Listener, error) {
+	raw, err := net.Listen("tcp", cfg.Address)
+	if err != nil {
+		return nil, fmt.Errorf("http: listen %s: %w", cfg.Address, err)
+	}
+	lim := netlimit.Limits{
+		Max: cfg.MaxConnections, PerIP: cfg.MaxConnectionsPerIP, WriteTimeout: cfg.WriteTimeout.D(),
+		Refuse: netlimit.HTTPRefusal, Name: "http", Log: s.log,
+	}
+	return netlimit.Wrap(raw, lim), nil
+}
+
+// mediaWriteBuffer is the socket send buffer of RTMP and RTSP
+// connections: a few seconds of a high-bitrate stream, so a player that
+// stops reading blocks the server's writes (and is dropped after the
+// protocol's write_timeout) within seconds rather than after the kernel
+// has buffered megabytes for it.
+const mediaWriteBuffer = 256 << 10
+
+// limitListener wraps a media protocol's listener with its connection caps.
+func (s *Server) limitListener(name string, l config.ConnLimits) func(net.Listener) net.Listener {
+	return func(ln net.Listener) net.Listener {
+		return netlimit.Wrap(ln, netlimit.Limits{
+			Max: l.MaxConnections, PerIP: l.MaxConnectionsPerIP, WriteBuffer: mediaWriteBuffer, Name: name, Log: s.log,
+		})
+	}
+}
+
+// srtAdmit caps SRT sessions, which arrive as UDP handshakes rather than
+// through a net.Listener.
+func (s *Server) srtAdmit(l config.ConnLimits) func(net.Addr) (func(), error) {
+	c := netlimit.NewCounter(netlimit.Limits{Max: l.MaxConnections, PerIP: l.MaxConnectionsPerIP, Name: "srt", Log: s.log})
+	return c.Acquire
+}
