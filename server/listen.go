@@ -1,8 +1,11 @@
 package server
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
+
+	"mps/internal/certfile"
 
 	"mps/internal/config"
 	"mps/internal/netlimit"
@@ -19,7 +22,33 @@ func (s *Server) listenHTTP(cfg config.HTTP) (net.Listener, error) {
 		Max: cfg.MaxConnections, PerIP: cfg.MaxConnectionsPerIP, WriteTimeout: cfg.WriteTimeout.D(),
 		Refuse: netlimit.HTTPRefusal, Name: "http", Log: s.log,
 	}
-	return netlimit.Wrap(raw, lim), nil
+	if !cfg.TLSFiles.Enabled() {
+		return netlimit.Wrap(raw, lim), nil
+	}
+	tc, err := s.tlsConfig("http", cfg.TLSFiles)
+	if err != nil {
+		raw.Close()
+		return nil, err
+	}
+	lim.Refuse = nil // a plain-text 503 means nothing to a TLS client
+	return tls.NewListener(netlimit.Wrap(raw, lim), tc), nil
+}
+
+// tlsConfig loads a listener's certificate and watches its files for the
+// server's lifetime; nil, nil when the listener has no TLS.
+func (s *Server) tlsConfig(name string, f config.TLSFiles) (*tls.Config, error) {
+	if !f.Enabled() {
+		return nil, nil
+	}
+	p, err := certfile.Load(f.CertFile, f.KeyFile, s.log.With("component", name))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := p.Watch(s.ctx); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	s.certs = append(s.certs, p)
+	return p.TLSConfig(), nil
 }
 
 // mediaWriteBuffer is the socket send buffer of RTMP and RTSP

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"mps/hls"
+	"mps/internal/certfile"
 	"mps/internal/config"
 	"mps/internal/events"
 	"mps/internal/pathmgr"
@@ -57,6 +58,7 @@ type Server struct {
 	rates   *rateMeter
 
 	started    []component
+	certs      []*certfile.Pair
 	ctx        context.Context // ends at Close: owner of forwards and loops
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
@@ -132,7 +134,13 @@ func (s *Server) Start() error {
 	// publish.
 
 	if cfg.RTMP.Enabled {
+		tc, err := s.tlsConfig("rtmp", cfg.RTMP.TLSFiles)
+		if err != nil {
+			s.Close()
+			return err
+		}
 		s.rtmp = rtmp.New(rtmp.Config{
+			TLS:  tc,
 			Addr: cfg.RTMP.Address, AudioToAAC: s.tc.AAC,
 			ReadTimeout: cfg.RTMP.ReadTimeout.D(), WriteTimeout: cfg.RTMP.WriteTimeout.D(),
 			WrapListener: s.limitListener("rtmp", cfg.RTMP.ConnLimits),
@@ -142,7 +150,13 @@ func (s *Server) Start() error {
 		}
 	}
 	if cfg.RTSP.Enabled {
+		tc, err := s.tlsConfig("rtsp", cfg.RTSP.TLSFiles)
+		if err != nil {
+			s.Close()
+			return err
+		}
 		rc := rtsp.Config{
+			TLS:     tc,
 			Address: cfg.RTSP.Address, ReadTimeout: cfg.RTSP.ReadTimeout.D(), WriteTimeout: cfg.RTSP.WriteTimeout.D(),
 			WrapListener: s.limitListener("rtsp", cfg.RTSP.ConnLimits),
 		}
@@ -193,7 +207,7 @@ func (s *Server) Start() error {
 				s.log.Error("http server stopped", "err", err)
 			}
 		}()
-		s.log.Info("listening", "protocol", "http", "address", ln.Addr().String())
+		s.log.Info("listening", "protocol", "http", "address", ln.Addr().String(), "tls", cfg.HTTP.TLSFiles.Enabled())
 	}
 	s.wg.Add(1)
 	go func() {
@@ -259,6 +273,9 @@ func (s *Server) Close() {
 			s.started[i].Close()
 		}
 		s.cancel()
+		for _, p := range s.certs {
+			p.Close()
+		}
 		s.paths.Close()
 		if s.rec != nil {
 			s.rec.Close()
