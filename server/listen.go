@@ -73,3 +73,15 @@ func (s *Server) srtAdmit(l config.ConnLimits) func(net.Addr) (func(), error) {
 	c := netlimit.NewCounter(netlimit.Limits{Max: l.MaxConnections, PerIP: l.MaxConnectionsPerIP, Name: "srt", Log: s.log})
 	return c.Acquire
 }
+
+// boundAddrs are the addresses the listeners actually bound (the port a
+// ":0" address got), for /api/v1/config: the config shows what was asked.
+func (s *Server) boundAddrs() map[string]string {
+	m := map[string]string{}
+	for name, a := range map[string]string{"http": s.HTTPAddr(), "rtmp": s.RTMPAddr(), "rtsp": s.RTSPAddr(), "srt": s.SRTAddr()} {
+		if a != "" {
+			m[name] = a
+		}
+	}
+	return m
+}

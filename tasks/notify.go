@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mps/internal/redact"
 	"net/http"
 	"path"
 	"strconv"
@@ -131,7 +132,7 @@ func (s *Service) enqueue(url, secret string, ev events.Event) {
 	select {
 	case s.hooks <- delivery{url: url, secret: secret, ev: ev, body: body}:
 	default:
-		s.log.Warn("webhook queue full; event dropped", "type", ev.Type, "url", url)
+		s.log.Warn("webhook queue full; event dropped", "type", ev.Type, "url", redact.URL(url))
 	}
 }
 
@@ -171,7 +172,7 @@ func (s *Service) post(ctx context.Context, d delivery) {
 			return
 		}
 		if attempt >= s.cfg.WebhookAttempts || ctx.Err() != nil {
-			s.log.Warn("webhook delivery failed", "url", d.url, "type", d.ev.Type, "attempts", attempt, "err", err)
+			s.log.Warn("webhook delivery failed", "url", redact.URL(d.url), "type", d.ev.Type, "attempts", attempt, "err", redact.Error(err))
 			return
 		}
 		select {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mps/internal/redact"
 	"net/url"
 	"path"
 	"sort"
@@ -150,7 +151,7 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 	if _, err := s.js.Publish(ctx, prioritySubject(t.Priority), []byte(t.ID), jetstream.WithMsgID(t.ID)); err != nil {
 		return nil, false, fmt.Errorf("queue task: %w", err)
 	}
-	s.log.Info("task queued", "task", t.ID, "scheme", t.Scheme, "input", t.Input, "ops", len(t.Operations))
+	s.log.Info("task queued", "task", t.ID, "scheme", t.Scheme, "input", redact.URL(t.Input), "ops", len(t.Operations))
 	s.emit(t, "task.created", nil, true)
 	return t, true, nil
 }

@@ -20,13 +20,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"time"
 
+	"mps/internal/redact"
 	"mps/internal/vod"
 )
 
@@ -65,6 +65,11 @@ type Config struct {
 	AI AI `yaml:"ai" json:"ai"`
 
 	Paths []PathRule `yaml:"paths" json:"paths"`
+
+	// ReloadAllowEmpty lets a reload apply a config that removes every
+	// path rule or every credential; without it such a reload is refused
+	// as a likely mistake (an emptied or truncated file).
+	ReloadAllowEmpty bool `yaml:"reload_allow_empty" json:"reload_allow_empty"`
 }
 
 // Log configures the process-wide slog logger.
@@ -365,17 +370,9 @@ func (c *Config) Redacted() *Config {
 	return &cp
 }
 
-// redactURL hides the password of a URL's user info (rtsp://u:p@host).
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), redactedSecret)
-	}
-	return u.String()
-}
+// redactURL hides a URL's password and credential query parameters
+// (?token=, &passphrase=…) the one way every package does.
+func redactURL(s string) string { return redact.URL(s) }
 
 // Equal reports whether c and o hold the same settings, so a reload that
 // changes nothing can be ignored. To see which paths a reload affects,
