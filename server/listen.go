@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"slices"
 
 	"mps/internal/certfile"
 
@@ -84,4 +85,25 @@ func (s *Server) boundAddrs() map[string]string {
 		}
 	}
 	return m
+}
+
+// warnExposure warns at start when the HTTP listener answers on every
+// interface while the REST API is on and any web page may call it (CORS
+// "*"): anyone who can reach the machine, and any site its users visit,
+// can then drive the API.
+func (s *Server) warnExposure(cfg *config.Config) {
+	if !cfg.HTTP.Enabled || !cfg.API.Enabled || !slices.Contains(cfg.HTTP.CORSOrigins, "*") {
+		return
+	}
+	host, _, err := net.SplitHostPort(cfg.HTTP.Address)
+	if err != nil {
+		return
+	}
+	if ip := net.ParseIP(host); host != "" && (ip == nil || !ip.IsUnspecified()) {
+		return
+	}
+	s.log.Warn("the REST API listens on all interfaces with CORS allowing any origin: anyone on the network, "+
+		"and any web page a user of this machine opens, can call it; bind http.address to 127.0.0.1, "+
+		"restrict http.cors_origins or protect the API",
+		"http.address", cfg.HTTP.Address, "cors_origins", cfg.HTTP.CORSOrigins)
 }

@@ -199,6 +199,7 @@ func (s *Server) Start() error {
 			return err
 		}
 		s.httpLn = ln
+		s.warnExposure(cfg)
 		s.httpSrv = s.httpServer(cfg.HTTP, s.routes())
 		s.wg.Add(1)
 		go func() {
