@@ -129,6 +129,11 @@ func (s *Server) Close() {
 	if s.srv != nil {
 		_ = s.srv.Close()
 	}
+	if s.ln != nil {
+		// go-rtmp closes only a listener its Serve goroutine has already
+		// registered; a Close right after Start would leave Accept blocked.
+		_ = s.ln.Close()
+	}
 	for _, c := range conns {
 		c.kick()
 	}
