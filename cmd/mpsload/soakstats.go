@@ -14,7 +14,7 @@ import (
 // sample is one measurement of the server process.
 type sample struct {
 	at                    time.Duration
-	rssMiB, gor, fds, thr int
+	rssMiB, gor, fds int
 	frames                int
 }
 
