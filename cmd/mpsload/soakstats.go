@@ -13,9 +13,9 @@ import (
 
 // sample is one measurement of the server process.
 type sample struct {
-	at                    time.Duration
+	at               time.Duration
 	rssMiB, gor, fds int
-	frames                int
+	frames           int
 }
 
 func (s sample) String() string {
