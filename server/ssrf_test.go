@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"mps/internal/config"
+	"mps/internal/testutil"
 )
 
 // TestTaskURLInputSSRF submits tasks whose input URL points at the server's
@@ -94,4 +98,40 @@ func runURLTask(t *testing.T, base, url string) (string, string) {
 		msg += " " + o.Error
 	}
 	return task.Status, msg
+}
+
+// TestWebhookSSRF configures a webhook on a loopback receiver: deliveries
+// are refused (and logged) unless the receiver's address is allowlisted.
+func TestWebhookSSRF(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		t.Run(fmt.Sprintf("allowlisted=%v", allow), func(t *testing.T) {
+			hits := make(chan string, 10)
+			recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits <- r.Header.Get("X-MPS-Event")
+			}))
+			defer recv.Close()
+			cfg := testConfig(t)
+			cfg.Webhooks = []config.Webhook{{URL: recv.URL + "/hook"}}
+			if allow {
+				cfg.Tasks.URLAllowlist = []string{strings.TrimPrefix(recv.URL, "http://")}
+			}
+			s, logs := startLoggedServer(t, cfg)
+			runURLTask(t, "http://"+s.HTTPAddr(), "http://127.0.0.1:1/in.mp4")
+			if allow {
+				select {
+				case ev := <-hits:
+					t.Logf("delivered %s", ev)
+				case <-time.After(20 * time.Second):
+					t.Fatal("allowlisted webhook not delivered")
+				}
+				return
+			}
+			testutil.WaitFor(t, 20*time.Second, "refused delivery logged", func() bool {
+				return strings.Contains(logs.String(), "webhook delivery failed") && strings.Contains(logs.String(), "not allowed")
+			})
+			if len(hits) > 0 {
+				t.Fatal("the loopback receiver was reached")
+			}
+		})
+	}
 }
