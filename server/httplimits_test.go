@@ -43,7 +43,8 @@ func dialFrom(t *testing.T, src, addr string) net.Conn {
 func healthzFrom(t *testing.T, src, addr string) int {
 	t.Helper()
 	c := dialFrom(t, src, addr)
-	fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	defer c.Close() // do not hold a slot of src's per-IP cap
+	fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
