@@ -23,7 +23,15 @@ WEED_VERSION := v0.0.0-20261109003541-7506e5f91cd6
 TOOLS_DIR    := $(HOME)/.cache/mps-tools
 WEED         := $(TOOLS_DIR)/weed
 
-.PHONY: all build run test deps lint vet fmt-check staticcheck bench clean browser-deps s3-server
+.PHONY: all build run test deps lint vet fmt-check staticcheck bench clean browser-deps s3-server fuzz fuzz-short soak soak-short golangci
+
+# fuzz: how long each fuzz target runs, and how many workers it uses
+FUZZTIME     ?= 60s
+FUZZPARALLEL ?= 2
+# soak: length and size of the load run by `make soak`
+SOAKTIME       ?= 10m
+SOAKPUBLISHERS ?= 20
+SOAKREADERS    ?= 200
 
 all: build
 
@@ -80,6 +88,8 @@ run: deps build
 ## test: lint, then every test with the race detector
 test: deps lint
 	$(GO) test -race -count=1 -timeout 20m ./...
+	@$(MAKE) --no-print-directory fuzz-short
+	@$(MAKE) --no-print-directory soak-short
 
 lint: fmt-check vet staticcheck
 
@@ -97,6 +107,33 @@ staticcheck:
 ## bench: the benchmarks (figures depend on the machine: note it with them)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## fuzz: run every Fuzz* target of the repo for FUZZTIME each. The targets
+## are found with `go test -list` in the packages whose tests define one. A
+## crasher is written to the package's testdata/fuzz/FuzzName/ by go test:
+## commit it, and it runs as a regression seed in every `go test` from then on.
+fuzz:
+	@for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		for t in $$($(GO) test -list '^Fuzz' $$dir | grep '^Fuzz'); do \
+			echo "fuzz: $$dir $$t for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPARALLEL) $$dir || exit 1; \
+		done; \
+	done
+
+## fuzz-short: every fuzz target for a few seconds (part of `make test`)
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s FUZZPARALLEL=1
+
+## soak: the server under SOAKPUBLISHERS publishers and SOAKREADERS readers
+## with churn and malformed clients for SOAKTIME; fails when memory,
+## goroutines or file descriptors grow without bound or a reader loses frames
+soak: build
+	$(GO) build -o bin/mpsload ./cmd/mpsload
+	./bin/mpsload soak -mps ./$(BIN) -t $(SOAKTIME) -publishers $(SOAKPUBLISHERS) -readers $(SOAKREADERS)
+
+## soak-short: a 60-second soak with 3 publishers and 20 readers (part of `make test`)
+soak-short:
+	@$(MAKE) --no-print-directory soak SOAKTIME=60s SOAKPUBLISHERS=3 SOAKREADERS=20
 
 clean:
 	rm -rf bin

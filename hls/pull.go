@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mps/internal/redact"
 	"net/url"
 	"sync"
 	"time"
@@ -36,10 +37,10 @@ func Pull(ctx context.Context, rawURL string, hub stream.Hub, path string, log *
 		// start at the newest segment: an edge should add as little delay
 		// as it can, and a new live playlist may hold only one segment
 		StartDistance:             1,
-		OnDownloadPrimaryPlaylist: func(u string) { log.Debug("hls pull: playlist", "url", u) },
-		OnDownloadStreamPlaylist:  func(u string) { log.Debug("hls pull: stream playlist", "url", u) },
-		OnDownloadSegment:         func(u string) { log.Debug("hls pull: segment", "url", u) },
-		OnDownloadPart:            func(u string) { log.Debug("hls pull: part", "url", u) },
+		OnDownloadPrimaryPlaylist: func(u string) { log.Debug("hls pull: playlist", "url", redact.URL(u)) },
+		OnDownloadStreamPlaylist:  func(u string) { log.Debug("hls pull: stream playlist", "url", redact.URL(u)) },
+		OnDownloadSegment:         func(u string) { log.Debug("hls pull: segment", "url", redact.URL(u)) },
+		OnDownloadPart:            func(u string) { log.Debug("hls pull: part", "url", redact.URL(u)) },
 		OnDecodeError:             func(err error) { log.Warn("hls pull: decode error", "error", err) },
 	}
 	c.OnTracks = func(tracks []*gohlslib.Track) error { return p.onTracks(c, tracks) }

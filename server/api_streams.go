@@ -1,6 +1,7 @@
 package server
 
 import (
+	"mps/internal/config"
 	"net/http"
 	"time"
 
@@ -97,5 +98,8 @@ func (s *Server) apiKickStream(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiGetConfig(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.Config().Redacted())
+	writeJSON(w, http.StatusOK, struct {
+		*config.Config
+		Listeners map[string]string `json:"listeners"`
+	}{s.Config().Redacted(), s.boundAddrs()})
 }

@@ -92,6 +92,7 @@ func (s *Server) tasksConfig() tasks.Config {
 		Webhooks:      cfg.Webhooks,
 		Storage:       s.store,
 		Extensions:    s.aiExtensions(),
+		HTTPClient:    s.urlClient(cfg),
 		Watermarks: func(name string) (watermark.Template, error) {
 			t, ok := WatermarkTemplate(s.Config(), name)
 			if !ok {

@@ -16,6 +16,7 @@ import (
 	"mps/ai/transcripts"
 	"mps/hls"
 	"mps/internal/auth"
+	"mps/internal/certfile"
 	"mps/internal/config"
 	"mps/internal/events"
 	"mps/internal/pathmgr"
@@ -70,6 +71,7 @@ type Server struct {
 	quota   *quotas
 
 	started    []component
+	certs      []*certfile.Pair
 	ctx        context.Context // ends at Close: owner of forwards and loops
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
@@ -161,13 +163,32 @@ func (s *Server) Start() error {
 	// publish.
 
 	if cfg.RTMP.Enabled {
-		s.rtmp = rtmp.New(rtmp.Config{Addr: cfg.RTMP.Address, AudioToAAC: s.tc.AAC}, s.paths, s.log.With("component", "rtmp"))
+		tc, err := s.tlsConfig("rtmp", cfg.RTMP.TLSFiles)
+		if err != nil {
+			s.Close()
+			return err
+		}
+		s.rtmp = rtmp.New(rtmp.Config{
+			TLS:  tc,
+			Addr: cfg.RTMP.Address, AudioToAAC: s.tc.AAC,
+			ReadTimeout: cfg.RTMP.ReadTimeout.D(), WriteTimeout: cfg.RTMP.WriteTimeout.D(),
+			WrapListener: s.limitListener("rtmp", cfg.RTMP.ConnLimits),
+		}, s.paths, s.log.With("component", "rtmp"))
 		if err := s.startComponent("rtmp", s.rtmp); err != nil {
 			return err
 		}
 	}
 	if cfg.RTSP.Enabled {
-		rc := rtsp.Config{Address: cfg.RTSP.Address}
+		tc, err := s.tlsConfig("rtsp", cfg.RTSP.TLSFiles)
+		if err != nil {
+			s.Close()
+			return err
+		}
+		rc := rtsp.Config{
+			TLS:     tc,
+			Address: cfg.RTSP.Address, ReadTimeout: cfg.RTSP.ReadTimeout.D(), WriteTimeout: cfg.RTSP.WriteTimeout.D(),
+			WrapListener: s.limitListener("rtsp", cfg.RTSP.ConnLimits),
+		}
 		if slices.Contains(cfg.RTSP.Transports, config.TransportUDP) {
 			rc.UDPRTPAddress, rc.UDPRTCPAddress = cfg.RTSP.UDPRTPAddress, cfg.RTSP.UDPRTCPAddress
 		}
@@ -181,6 +202,7 @@ func (s *Server) Start() error {
 			Address:    cfg.SRT.Address,
 			Latency:    cfg.SRT.Latency.D(),
 			Passphrase: func(path string) string { return s.Config().Rule(path).SRTPassphrase },
+			Admit:      s.srtAdmit(cfg.SRT.ConnLimits),
 		}, s.paths, s.log.With("component", "srt"))
 		if err := s.startComponent("srt", s.srt); err != nil {
 			return err
@@ -205,13 +227,14 @@ func (s *Server) Start() error {
 			s.Close()
 			return fmt.Errorf("http: %w", err)
 		}
-		ln, err := net.Listen("tcp", cfg.HTTP.Address)
+		ln, err := s.listenHTTP(cfg.HTTP)
 		if err != nil {
 			s.Close()
-			return fmt.Errorf("http: listen %s: %w", cfg.HTTP.Address, err)
+			return err
 		}
 		s.httpLn = ln
-		s.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+		s.warnExposure(cfg)
+		s.httpSrv = s.httpServer(cfg.HTTP, handler)
 		s.httpSrv.RegisterOnShutdown(s.evlog.shutdown)
 		s.httpSrv.RegisterOnShutdown(s.livesubs.Close) // ends the open cue feeds
 		s.wg.Add(1)
@@ -221,7 +244,7 @@ func (s *Server) Start() error {
 				s.log.Error("http server stopped", "err", err)
 			}
 		}()
-		s.log.Info("listening", "protocol", "http", "address", ln.Addr().String())
+		s.log.Info("listening", "protocol", "http", "address", ln.Addr().String(), "tls", cfg.HTTP.TLSFiles.Enabled())
 	}
 	s.wg.Add(1)
 	go func() {
@@ -287,6 +310,9 @@ func (s *Server) Close() {
 			s.started[i].Close()
 		}
 		s.cancel()
+		for _, p := range s.certs {
+			p.Close()
+		}
 		s.paths.Close()
 		if s.rec != nil {
 			s.rec.Close()

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"mps/internal/redact"
 	"net/url"
 	"time"
 
@@ -114,11 +115,5 @@ func (s *Server) forward(st *stream.Stream, target string, retry time.Duration) 
 	}
 }
 
-// redactURL hides a URL's password for logs.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	return u.Redacted()
-}
+// redactURL hides a URL's secrets for logs.
+func redactURL(s string) string { return redact.URL(s) }

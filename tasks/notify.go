@@ -219,7 +219,7 @@ func (s *Service) post(ctx context.Context, d delivery) {
 			return
 		}
 		if attempt >= s.cfg.WebhookAttempts || ctx.Err() != nil {
-			s.log.Warn("webhook delivery failed", "url", redact.URL(d.url), "type", d.ev.Type, "attempts", attempt, "error", err)
+			s.log.Warn("webhook delivery failed", "url", redact.URL(d.url), "type", d.ev.Type, "attempts", attempt, "error", redact.Error(err))
 			return
 		}
 		select {

@@ -100,6 +100,9 @@ func New(cfg Config, bus *events.Bus, log *slog.Logger) (*Service, error) {
 		// Requests carry their own time-outs (webhook posts, downloads).
 		s.client = &http.Client{}
 	}
+	if s.client == nil {
+		s.client = &http.Client{} // requests carry their own deadlines
+	}
 	for i := range cfg.Schemes {
 		s.schemes[cfg.Schemes[i].Name] = &cfg.Schemes[i]
 	}

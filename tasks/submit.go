@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mps/internal/redact"
 	"net/url"
 	"path"
 	"strings"
@@ -172,7 +173,7 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 		s.unstore(t) //nolint:contextcheck // removing the record must not depend on the failed request's context
 		return nil, false, fmt.Errorf("queue task: %w", s.storeErr(err))
 	}
-	s.log.Info("task queued", "task", t.ID, "scheme", t.Scheme, "input", t.Input, "ops", len(t.Operations))
+	s.log.Info("task queued", "task", t.ID, "scheme", t.Scheme, "input", redact.URL(t.Input), "ops", len(t.Operations))
 	s.emit(t, "task.created", nil, true)
 	return t, true, nil
 }

@@ -8,6 +8,11 @@
 // path; each reader copies its path to the null muxer. Protocols: rtmp, rtsp,
 // srt for publishing and reading (-pub, -read; -read takes a comma list that
 // is spread over the readers of each path).
+//
+// `mpsload soak` starts its own server and runs a soak test instead (see
+// soak.go):
+//
+//	mpsload soak -mps bin/mps -t 10m -publishers 20 -readers 200
 package main
 
 import (
@@ -25,6 +30,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "soak" {
+		os.Exit(runSoak(os.Args[2:]))
+	}
 	pid := flag.Int("pid", 0, "server process id to measure (required)")
 	host := flag.String("host", "127.0.0.1", "server host")
 	file := flag.String("file", "testdata/h264_aac_1s_gop.mp4", "media file each publisher loops")

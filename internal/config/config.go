@@ -20,13 +20,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"time"
 
+	"mps/internal/redact"
 	"mps/internal/vod"
 )
 
@@ -68,6 +68,11 @@ type Config struct {
 	AI AI `yaml:"ai" json:"ai"`
 
 	Paths []PathRule `yaml:"paths" json:"paths"`
+
+	// ReloadAllowEmpty lets a reload apply a config that removes every
+	// path rule or every credential; without it such a reload is refused
+	// as a likely mistake (an emptied or truncated file).
+	ReloadAllowEmpty bool `yaml:"reload_allow_empty" json:"reload_allow_empty"`
 }
 
 // Log configures the process-wide slog logger.
@@ -127,12 +132,18 @@ type HTTP struct {
 	Address string `yaml:"address" json:"address"`
 	// CORSOrigins lists the origins browsers may call from; "*" allows any.
 	CORSOrigins []string `yaml:"cors_origins" json:"cors_origins"`
+	HTTPLimits  `yaml:",inline" json:",inline"`
+	ConnLimits  `yaml:",inline" json:",inline"`
+	TLSFiles    `yaml:",inline" json:",inline"`
 }
 
 // RTMP is the RTMP publish/play listener.
 type RTMP struct {
-	Enabled bool   `yaml:"enabled" json:"enabled"`
-	Address string `yaml:"address" json:"address"`
+	Enabled    bool   `yaml:"enabled" json:"enabled"`
+	Address    string `yaml:"address" json:"address"`
+	IOTimeouts `yaml:",inline" json:",inline"`
+	ConnLimits `yaml:",inline" json:",inline"`
+	TLSFiles   `yaml:",inline" json:",inline"`
 }
 
 // RTSP is the RTSP listener plus the UDP port pair used by the UDP transport.
@@ -143,6 +154,9 @@ type RTSP struct {
 	UDPRTCPAddress string `yaml:"udp_rtcp_address" json:"udp_rtcp_address"`
 	// Transports lists the lower transports offered to clients: udp, tcp.
 	Transports []string `yaml:"transports" json:"transports"`
+	IOTimeouts `yaml:",inline" json:",inline"`
+	ConnLimits `yaml:",inline" json:",inline"`
+	TLSFiles   `yaml:",inline" json:",inline"`
 }
 
 // RTSP transports accepted in rtsp.transports.
@@ -156,7 +170,8 @@ type SRT struct {
 	Enabled bool   `yaml:"enabled" json:"enabled"`
 	Address string `yaml:"address" json:"address"`
 	// Latency is the SRT receiver latency (TSBPD delay).
-	Latency Duration `yaml:"latency" json:"latency"`
+	Latency    Duration `yaml:"latency" json:"latency"`
+	ConnLimits `yaml:",inline" json:",inline"`
 }
 
 // WebRTC configures ICE for WHIP/WHEP; signalling itself rides on HTTP.
@@ -369,17 +384,9 @@ func (c *Config) Redacted() *Config {
 	return &cp
 }
 
-// redactURL hides the password of a URL's user info (rtsp://u:p@host).
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), redactedSecret)
-	}
-	return u.String()
-}
+// redactURL hides a URL's password and credential query parameters
+// (?token=, &passphrase=…) the one way every package does.
+func redactURL(s string) string { return redact.URL(s) }
 
 // Equal reports whether c and o hold the same settings, so a reload that
 // changes nothing can be ignored. To see which paths a reload affects,

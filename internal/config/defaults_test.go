@@ -53,10 +53,16 @@ func TestDefaultValues(t *testing.T) {
 	}
 	check("log.level", c.Log.Level, "info")
 	check("log.format", c.Log.Format, "text")
-	check("http", c.HTTP, HTTP{Enabled: true, Address: ":8080", CORSOrigins: []string{"*"}})
-	check("rtmp", c.RTMP, RTMP{Enabled: true, Address: ":1935"})
-	check("rtsp", c.RTSP, RTSP{Enabled: true, Address: ":8554", UDPRTPAddress: ":8000", UDPRTCPAddress: ":8001", Transports: []string{"udp", "tcp"}})
-	check("srt", c.SRT, SRT{Enabled: true, Address: ":8890", Latency: Duration(120 * time.Millisecond)})
+	media := IOTimeouts{ReadTimeout: Duration(10 * time.Second), WriteTimeout: Duration(10 * time.Second)}
+	mediaLimits := ConnLimits{MaxConnections: 1024, MaxConnectionsPerIP: 64}
+	check("http", c.HTTP, HTTP{Enabled: true, Address: ":8080", CORSOrigins: []string{"*"},
+		HTTPLimits: HTTPLimits{ReadHeaderTimeout: Duration(10 * time.Second), ReadTimeout: Duration(30 * time.Second), BodyMinRate: KiB,
+			WriteTimeout: Duration(30 * time.Second), IdleTimeout: Duration(time.Minute), MaxBodySize: MiB},
+		ConnLimits: ConnLimits{MaxConnections: 4096, MaxConnectionsPerIP: 256}})
+	check("rtmp", c.RTMP, RTMP{Enabled: true, Address: ":1935", IOTimeouts: media, ConnLimits: mediaLimits})
+	check("rtsp", c.RTSP, RTSP{Enabled: true, Address: ":8554", UDPRTPAddress: ":8000", UDPRTCPAddress: ":8001", Transports: []string{"udp", "tcp"},
+		IOTimeouts: media, ConnLimits: mediaLimits})
+	check("srt", c.SRT, SRT{Enabled: true, Address: ":8890", Latency: Duration(120 * time.Millisecond), ConnLimits: mediaLimits})
 	check("webrtc", c.WebRTC, WebRTC{Enabled: true, ICEUDPAddress: ":8189", ICETCPAddress: ":8189"})
 	check("hls", c.HLS, HLS{Variant: HLSVariantLowLatency, SegmentDuration: Duration(time.Second), PartDuration: Duration(200 * time.Millisecond),
 		SegmentCount: 7, CloseAfter: Duration(time.Minute), EndedKeep: Duration(time.Minute), Directory: "hls"})

@@ -79,7 +79,7 @@ func TestEnvErrors(t *testing.T) {
 		{"MPS_RTMP_ENABLED=maybe", `environment variable MPS_RTMP_ENABLED: rtmp.enabled: invalid boolean "maybe"`},
 		{"MPS_STREAM_RING_SIZE=big", `environment variable MPS_STREAM_RING_SIZE: stream.ring_size: invalid integer "big"`},
 		{"MPS_RECORD_MAX_BYTES=lots", `environment variable MPS_RECORD_MAX_BYTES: record.max_bytes: invalid size "lots"`},
-		{"MPS_RTMP_ADRESS=:1", `environment variable MPS_RTMP_ADRESS: unknown setting rtmp.adress (valid: MPS_RTMP_ENABLED, MPS_RTMP_ADDRESS)`},
+		{"MPS_RTMP_ADRESS=:1", `environment variable MPS_RTMP_ADRESS: unknown setting rtmp.adress (valid: MPS_RTMP_ENABLED, MPS_RTMP_ADDRESS, MPS_RTMP_READ_TIMEOUT, MPS_RTMP_WRITE_TIMEOUT, MPS_RTMP_MAX_CONNECTIONS, MPS_RTMP_MAX_CONNECTIONS_PER_IP, MPS_RTMP_TLS_CERT_FILE, MPS_RTMP_TLS_KEY_FILE)`},
 		// Validation after the override names the variable too.
 		{"MPS_RTMP_ADDRESS=abc", `environment variable MPS_RTMP_ADDRESS: rtmp.address: invalid address "abc"`},
 		{"MPS_HLS_VARIANT=dash", `environment variable MPS_HLS_VARIANT: hls.variant: invalid value "dash"`},

@@ -14,7 +14,7 @@ func TestParseErrors(t *testing.T) {
 	cases := []parseErrorCase{
 		// Unknown keys.
 		{"unknown top-level key", "log:\n  level: info\nfoo: 1\n", 3, "foo", `unknown key "foo"`},
-		{"unknown nested key", "rtmp:\n  enabled: true\n  adress: x\n", 3, "rtmp.adress", `unknown key "adress" (valid keys: enabled, address)`},
+		{"unknown nested key", "rtmp:\n  enabled: true\n  adress: x\n", 3, "rtmp.adress", `unknown key "adress" (valid keys: enabled, address, read_timeout, write_timeout, max_connections, max_connections_per_ip, tls_cert_file, tls_key_file)`},
 		{"unknown key in path rule", "paths:\n  - name: a\n    bogus: 1\n", 3, "paths[0].bogus", `unknown key "bogus"`},
 		{"unknown key in second rule", "paths:\n  - name: a\n  - name: b\n    publish_usr: x\n", 4, "paths[1].publish_usr", "unknown key"},
 		{"unknown key in rule record", "paths:\n  - name: a\n    record:\n      enabled: true\n      formatt: x\n", 5, "paths[0].record.formatt", "unknown key"},

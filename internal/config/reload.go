@@ -23,8 +23,7 @@ const (
 var reloadClasses = map[string]string{
 	"log.level":                 Hot,
 	"log.format":                Restart,
-	"http.enabled":              Restart,
-	"http.address":              Restart,
+	"http":                      Restart,
 	"http.cors_origins":         Hot,
 	"rtmp":                      Restart,
 	"rtsp":                      Restart,
@@ -49,6 +48,7 @@ var reloadClasses = map[string]string{
 	"ai":                        Restart,
 	"auth":                      Hot,
 	"paths":                     Hot,
+	"reload_allow_empty":        Hot,
 }
 
 // ReloadClass is the class (Hot or Restart) of a dotted key such as

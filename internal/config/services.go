@@ -32,6 +32,16 @@ type Tasks struct {
 	// upload, are kept before the service deletes them; 0 keeps them for
 	// ever. A scheme's keep_for overrides it for that scheme's tasks.
 	KeepFor Duration `yaml:"keep_for" json:"keep_for"`
+	// AllowPrivateURLs lets task input URLs and webhooks reach loopback,
+	// private, link-local and other non-public addresses; off, such a URL
+	// is refused after DNS resolution and on every redirect, so a user who
+	// may submit a URL cannot make the server fetch its own API or the
+	// cloud metadata service.
+	AllowPrivateURLs bool `yaml:"allow_private_urls" json:"allow_private_urls"`
+	// URLAllowlist lists exceptions to that refusal: CIDRs, IPs, IP:port,
+	// host names or host:port of internal services tasks may fetch from or
+	// webhooks may post to.
+	URLAllowlist []string `yaml:"url_allowlist" json:"url_allowlist"`
 }
 
 // Webhook is one HTTP endpoint events are POSTed to.

@@ -59,6 +59,7 @@ func validate(c *Config, file string, src sources) error {
 		func() error { return v.rtsp(&c.RTSP) },
 		func() error { return v.address("srt.address", c.SRT.Address) },
 		func() error { return v.webrtc(&c.WebRTC) },
+		func() error { return v.listeners(c) },
 		func() error { return v.hls("hls", c.HLS) },
 		func() error { return v.record("record", c.Record) },
 		func() error {

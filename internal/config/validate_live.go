@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"maps"
+	"mps/internal/ssrf"
 	"net/url"
 	"regexp"
 	"slices"
@@ -270,6 +271,11 @@ func (v *validator) tasks(t Tasks) error {
 	}
 	if strings.TrimSpace(t.OutputDir) == "" {
 		return v.errorf("tasks.output_dir", "must not be empty")
+	}
+	for i, a := range t.URLAllowlist {
+		if _, err := ssrf.New(ssrf.Options{Allow: []string{a}}); err != nil {
+			return v.errorf(fmt.Sprintf("tasks.url_allowlist[%d]", i), "%v", err)
+		}
 	}
 	return nil
 }

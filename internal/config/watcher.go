@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -72,6 +73,9 @@ func (w *Watcher) reload(reason string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	cfg, err := Load(w.file)
+	if err == nil && w.current != nil {
+		err = w.checkReload(cfg)
+	}
 	if err != nil {
 		w.logger.Error("config rejected, keeping the previous config", "file", w.file, "reason", reason, "error", err.Error())
 		return err
@@ -153,4 +157,18 @@ func (w *Watcher) Run(ctx context.Context) error {
 			_ = w.reload("file changed") // logged by reload
 		}
 	}
+}
+
+// checkReload refuses an emptied file and a reload that would drop every
+// path rule or credential (CheckReload). An empty file cannot carry
+// reload_allow_empty, so it always needs a restart.
+func (w *Watcher) checkReload(cfg *Config) error {
+	b, err := os.ReadFile(w.file)
+	if err == nil && emptyYAML(b) {
+		return fmt.Errorf("%s: the file is empty: refused (it would reset every setting to its default); restart the server to run on defaults", w.file)
+	}
+	if err := CheckReload(w.current, cfg); err != nil {
+		return fmt.Errorf("%s: %w", w.file, err)
+	}
+	return nil
 }

@@ -209,3 +209,65 @@ func TestWatcherBadDir(t *testing.T) {
 		t.Fatal("want an error watching a missing directory")
 	}
 }
+
+// TestReloadRefusesEmptiedConfig empties the config of a running server, then
+// removes its credentials, then its paths: each reload is refused with the
+// reason logged and the old config kept, until the new file says
+// reload_allow_empty.
+func TestReloadRefusesEmptiedConfig(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "mps.yaml")
+	write := func(s string) {
+		t.Helper()
+		if err := os.WriteFile(file, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	protected := "paths:\n  - name: live/secret\n    read_user: bob\n    read_pass: hunter22\n"
+	write(protected)
+	var logBuf strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logBuf, mu: &mu}, nil))
+	applied := 0
+	w := NewWatcher(file, logger, func(*Config) { applied++ })
+	for _, tc := range []struct {
+		name, file, want string
+	}{
+		{"emptied", "", "the file is empty"},
+		{"only comments", "# nothing here\n\n", "the file is empty"},
+		{"no paths", "log:\n  level: debug\n", "no path rules"},
+		{"no credentials", "paths:\n  - name: live/secret\n", "removes every credential"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			write(tc.file)
+			err := w.Reload()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("reload = %v, want refused with %q", err, tc.want)
+			}
+			mu.Lock()
+			logged := logBuf.String()
+			mu.Unlock()
+			if !strings.Contains(logged, "config rejected") || !strings.Contains(logged, tc.want) {
+				t.Fatalf("log %q lacks the refusal", logged)
+			}
+			if applied != 0 || w.Current().Paths[0].ReadPass != "hunter22" {
+				t.Fatal("the refused config was applied")
+			}
+		})
+	}
+	write("reload_allow_empty: true\n")
+	if err := w.Reload(); err != nil || applied != 1 || len(w.Current().Paths) != 0 {
+		t.Fatalf("explicit override: err %v, applied %d", err, applied)
+	}
+}
+
+type lockedWriter struct {
+	w  *strings.Builder
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

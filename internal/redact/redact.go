@@ -63,3 +63,15 @@ func IsSecretParam(name string) bool {
 	}
 	return false
 }
+
+// Error hides the URL inside an HTTP client error (*url.Error), whose
+// message carries the request URL with its query string, before it reaches
+// a log line or a task record. Other errors are returned as they are.
+func Error(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		cp := *ue
+		cp.URL = URL(ue.URL)
+		return &cp
+	}
+	return err
+}

@@ -23,6 +23,9 @@ type Config struct {
 	Addr string
 	// TLS, when set, makes the listener speak RTMPS.
 	TLS *tls.Config
+	// WrapListener, when set, wraps the bound TCP listener (connection
+	// caps) before TLS and the RTMP handshake.
+	WrapListener func(net.Listener) net.Listener
 	// ReadTimeout bounds the handshake and each wait for a publisher's
 	// next data (default 10 s). Players are not subject to it.
 	ReadTimeout time.Duration
@@ -88,6 +91,9 @@ func (s *Server) Start() error {
 		return fmt.Errorf("rtmp listen %s: %w", s.cfg.Addr, err)
 	}
 	s.ln = ln
+	if s.cfg.WrapListener != nil {
+		ln = s.cfg.WrapListener(ln)
+	}
 	var l net.Listener = &trackingListener{Listener: ln, s: s}
 	if s.cfg.TLS != nil {
 		l = tls.NewListener(l, s.cfg.TLS)
@@ -122,6 +128,11 @@ func (s *Server) Close() {
 	s.cancel()
 	if s.srv != nil {
 		_ = s.srv.Close()
+	}
+	if s.ln != nil {
+		// go-rtmp closes only a listener its Serve goroutine has already
+		// registered; a Close right after Start would leave Accept blocked.
+		_ = s.ln.Close()
 	}
 	for _, c := range conns {
 		c.kick()

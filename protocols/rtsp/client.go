@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	redactpkg "mps/internal/redact"
 	"net/url"
 	"time"
 
@@ -54,7 +55,7 @@ func (c ClientConfig) transports() ([]gortsplib.Transport, error) {
 }
 
 // redact hides the password of a URL for logs and errors.
-func redact(u *base.URL) string { return (*url.URL)(u).Redacted() }
+func redact(u *base.URL) string { return redactpkg.URL((*url.URL)(u).String()) }
 
 func parseRTSPURL(rawURL string) (*base.URL, error) {
 	u, err := base.ParseURL(rawURL)

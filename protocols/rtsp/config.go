@@ -1,6 +1,10 @@
 package rtsp
 
-import "time"
+import (
+	"crypto/tls"
+	"net"
+	"time"
+)
 
 // Config is the RTSP server's own configuration; the server package maps
 // its YAML onto it so this package does not depend on the config schema.
@@ -26,6 +30,11 @@ type Config struct {
 	// PLAY within this time (10 s when zero), freeing its output. A DESCRIBE
 	// alone holds nothing.
 	IdleTimeout time.Duration
+	// WrapListener, when set, wraps the bound TCP listener (connection
+	// caps).
+	WrapListener func(net.Listener) net.Listener
+	// TLS, when set, makes the listener speak RTSPS (TCP transport only).
+	TLS *tls.Config
 }
 
 func (c *Config) setDefaults() {

@@ -1,6 +1,7 @@
 package rtsp
 
 import (
+	"crypto/tls"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -74,6 +75,9 @@ func (c *guardedConn) SetDeadline(t time.Time) error {
 
 // releaseConn releases the guard of a gortsplib connection, if it has one.
 func releaseConn(nc net.Conn) {
+	if tc, ok := nc.(*tls.Conn); ok { // RTSPS
+		nc = tc.NetConn()
+	}
 	if g, ok := nc.(*guardedConn); ok {
 		g.release()
 	}

@@ -48,6 +48,9 @@ func credentials(req *base.Request) (user, pass string) {
 	if err := a.Unmarshal(v); err != nil || a.Method != headers.AuthMethodBasic {
 		return "", ""
 	}
+	if a.Username == "" { // "Basic" of ":secret": no user, so no credentials
+		return "", ""
+	}
 	return a.Username, a.BasicPass
 }
 

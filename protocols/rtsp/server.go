@@ -72,6 +72,7 @@ func (s *Server) Start() error {
 		ReadTimeout:    s.cfg.ReadTimeout,
 		WriteTimeout:   s.cfg.WriteTimeout,
 		WriteQueueSize: s.cfg.WriteQueueSize,
+		TLSConfig:      s.cfg.TLS,
 		// Basic only: the hub verifies passwords, so it needs them in clear.
 		AuthMethods: []auth.VerifyMethod{auth.VerifyMethodBasic},
 		Listen: func(network, address string) (net.Listener, error) {
@@ -82,6 +83,9 @@ func (s *Server) Start() error {
 			s.mu.Lock()
 			s.addr = l.Addr()
 			s.mu.Unlock()
+			if s.cfg.WrapListener != nil {
+				l = s.cfg.WrapListener(l)
+			}
 			return &guardListener{Listener: l, timeout: s.cfg.ReadTimeout}, nil
 		},
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -45,6 +46,10 @@ type Config struct {
 	// and DefaultReadTimeout.
 	HandshakeTimeout time.Duration
 	ReadTimeout      time.Duration
+	// Admit, when set, takes a slot for a session from remote before it
+	// is vetted, or refuses it (connection caps); release frees the slot
+	// when the session ends.
+	Admit func(remote net.Addr) (release func(), err error)
 }
 
 // Server accepts SRT publishers and readers on one UDP port.
@@ -164,6 +169,14 @@ func (s *Server) handleRequest(req gosrt.ConnRequest) {
 	reject := func(code gosrt.RejectionReason, msg string, err error) {
 		log.Warn("srt connection refused: "+msg, "streamid", redactStreamID(req.StreamId()), "reject", rejectionName(code), "err", err)
 		req.Reject(code)
+	}
+	if s.cfg.Admit != nil {
+		free, err := s.cfg.Admit(req.RemoteAddr())
+		if err != nil {
+			reject(gosrt.REJ_RESOURCE, "connection limit reached", err)
+			return
+		}
+		defer free()
 	}
 	if req.Version() != 5 {
 		reject(gosrt.REJX_BAD_REQUEST, "handshake v4 carries no stream ID", nil)
