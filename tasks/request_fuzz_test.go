@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+
+	"mps/internal/config"
 )
 
 // FuzzTaskRequest feeds arbitrary bodies to the task request decoding and
@@ -33,7 +35,7 @@ func FuzzTaskRequest(f *testing.F) {
 		if dec.Decode(&req) != nil {
 			return
 		}
-		_ = validNotify(req.Notify)
+		_ = validNotify(req.Notify.SchemeNotify)
 		_, _ = outputDir(req.Output, "0123abcd")
 		_ = s.checkInput(req.Input)
 		for _, r := range req.Operations {
@@ -41,11 +43,11 @@ func FuzzTaskRequest(f *testing.F) {
 			if err != nil {
 				continue
 			}
-			b, err := json.Marshal(OpRef{Operation: op})
+			b, err := json.Marshal(config.OpRef{Operation: op})
 			if err != nil {
 				t.Fatalf("accepted operation does not encode: %v", err)
 			}
-			var again OpRef
+			var again config.OpRef
 			if err := json.Unmarshal(b, &again); err != nil {
 				t.Fatalf("accepted operation %s does not decode: %v", b, err)
 			}
