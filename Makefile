@@ -8,6 +8,7 @@ BIN       := bin/mps
 VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X mps/server.Version=$(VERSION)
 STATICCHECK_VERSION := v0.7.0
+GOLANGCI_VERSION    := v2.15.0
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 
 # Debian packages the server and its tests need, as "command:package" pairs
@@ -91,7 +92,7 @@ test: deps lint
 	@$(MAKE) --no-print-directory fuzz-short
 	@$(MAKE) --no-print-directory soak-short
 
-lint: fmt-check vet staticcheck
+lint: fmt-check vet staticcheck golangci
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -103,6 +104,12 @@ vet:
 staticcheck:
 	@[ -x $(GOBIN)/staticcheck ] || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(GOBIN)/staticcheck ./...
+
+## golangci: the project's chosen golangci-lint set (.golangci.yml)
+golangci:
+	@[ -x $(GOBIN)/golangci-lint ] && $(GOBIN)/golangci-lint version 2>/dev/null | grep -q "$(GOLANGCI_VERSION:v%=%)" || \
+		(cd /tmp && GOFLAGS=-mod=mod $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION))
+	$(GOBIN)/golangci-lint run ./...
 
 ## bench: the benchmarks (figures depend on the machine: note it with them)
 bench:

@@ -55,6 +55,7 @@ func TestListenerLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
 	if resp.StatusCode != 503 || !strings.Contains(string(body), "from your address") {
 		t.Fatalf("refusal = %d %q", resp.StatusCode, body)
 	}
@@ -64,8 +65,12 @@ func TestListenerLimits(t *testing.T) {
 	got = append(got, <-accepted, <-accepted)
 	c = dialFrom(t, "127.0.0.4", addr)
 	resp, err = http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil || resp.StatusCode != 503 {
-		t.Fatalf("over total: %v %v", resp, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 {
+		t.Fatalf("over total: %v", resp.Status)
 	}
 	if ln.Refused() != 2 {
 		t.Fatalf("refused = %d", ln.Refused())
@@ -115,7 +120,7 @@ func TestCounter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Acquire(a); err != ErrLimit {
+	if _, err := c.Acquire(a); !errors.Is(err, ErrLimit) {
 		t.Fatalf("second from a: %v", err)
 	}
 	if _, err := c.Acquire(b); err != nil {

@@ -5,6 +5,7 @@
 package redact
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 )
@@ -68,7 +69,7 @@ func IsSecretParam(name string) bool {
 // message carries the request URL with its query string, before it reaches
 // a log line or a task record. Other errors are returned as they are.
 func Error(err error) error {
-	if ue, ok := err.(*url.Error); ok {
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
 		cp := *ue
 		cp.URL = URL(ue.URL)
 		return &cp
