@@ -51,7 +51,7 @@ func New(cfg Config, hub stream.Hub, log *slog.Logger) *Server {
 	s := &Server{
 		cfg:     cfg,
 		hub:     hub,
-		log:     log.With("component", "hls"),
+		log:     log,
 		muxers:  make(map[string]*muxer),
 		ladders: make(map[string][]string),
 	}

@@ -68,7 +68,7 @@ func New(cfg Config, bus *events.Bus, log *slog.Logger) (*Manager, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	m := &Manager{
-		cfg: cfg, tpl: tpl, bus: bus, log: log.With("component", "recorder"), ix: newIndex(),
+		cfg: cfg, tpl: tpl, bus: bus, log: log, ix: newIndex(),
 		play:      make(chan struct{}, cfg.MaxPlaybacks),
 		overrides: map[string]bool{},
 		live:      map[string]*stream.Stream{},

@@ -22,7 +22,7 @@ const transcriptsFile = "transcripts.db"
 // index cannot open, the server runs without it and says so.
 func (s *Server) startTranscripts() {
 	cfg := s.Config()
-	ix, err := transcripts.Open(cfg.DataPath(transcriptsFile), cfg.DataPath(cfg.Record.Directory), s.log)
+	ix, err := transcripts.Open(cfg.DataPath(transcriptsFile), cfg.DataPath(cfg.Record.Directory), s.component(compTranscripts))
 	if err != nil {
 		s.log.Error("transcript search disabled", "error", err)
 		return
@@ -55,7 +55,7 @@ func (s *Server) startLiveSubtitles() {
 			lang = aispec.DefaultLanguage
 		}
 		return lang, r.Enabled
-	}}, s.log)
+	}}, s.component(compLiveSubs))
 	s.paths.OnPublish(s.livesubs.StreamStarted)
 }
 

@@ -131,5 +131,5 @@ func hostOf(addr string) string {
 func (s *Server) newAuthorizer() (*auth.Authorizer, error) {
 	c := s.Config().Auth.AuthConfig()
 	c.Client = &http.Client{Timeout: 10 * time.Second}
-	return auth.New(c, s.log.With("component", "auth"))
+	return auth.New(c, s.component(compAuth))
 }

@@ -41,7 +41,7 @@ func (s *Server) tlsConfig(name string, f config.TLSFiles) (*tls.Config, error) 
 	if !f.Enabled() {
 		return nil, nil
 	}
-	p, err := certfile.Load(f.CertFile, f.KeyFile, s.log.With("component", name))
+	p, err := certfile.Load(f.CertFile, f.KeyFile, s.component(compTLS).With("listener", name))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

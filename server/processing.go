@@ -71,7 +71,7 @@ func (s *Server) newTranscoder() *transcode.Manager {
 		Snapshot:       s.snapshotRule,
 		Dir:            cfg.Storage.DataDir,
 		Events:         s.bus,
-	}, s.paths.Trusted(), s.log) // rungs are the server's own publishers
+	}, s.paths.Trusted(), s.component(compTranscode)) // rungs are the server's own publishers
 }
 
 func (s *Server) apiTranscoders(w http.ResponseWriter, r *http.Request) {

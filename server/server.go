@@ -86,7 +86,7 @@ type Server struct {
 func New(cfg *config.Config, log *slog.Logger) *Server {
 	s := &Server{log: log, bus: events.NewBus()}
 	s.cfg.Store(cfg)
-	s.paths = pathmgr.New(log.With("component", "paths"), s.bus, nil)
+	s.paths = pathmgr.New(s.component(compPaths), s.bus, nil)
 	s.paths.SetPolicy(s.policyFunc())
 	s.paths.SetSourceFunc(s.pull)
 	s.paths.OnPublish(s.startForwards)
@@ -129,7 +129,7 @@ func (s *Server) Start() error {
 		Dir:          cfg.DataPath(cfg.Record.Directory),
 		PathTemplate: cfg.Record.Path,
 		Rule:         s.recordRule,
-	}, s.bus, s.log)
+	}, s.bus, s.component(compRecorder))
 	if err != nil {
 		s.Close()
 		return fmt.Errorf("recorder: %w", err)
@@ -143,7 +143,7 @@ func (s *Server) Start() error {
 		s.Close()
 		return fmt.Errorf("storage: %w", err)
 	}
-	jobs, err := tasks.New(s.tasksConfig(), s.bus, s.log)
+	jobs, err := tasks.New(s.tasksConfig(), s.bus, s.component(compTasks))
 	if err != nil {
 		s.Close()
 		return fmt.Errorf("tasks: %w", err)
@@ -155,7 +155,7 @@ func (s *Server) Start() error {
 	}
 
 	if cfg.HTTP.Enabled {
-		s.hls = hls.New(hls.Config{Rule: s.hlsRule, Subtitles: s.hlsSubtitles}, s.paths, s.log)
+		s.hls = hls.New(hls.Config{Rule: s.hlsRule, Subtitles: s.hlsSubtitles}, s.paths, s.component(compHLS))
 		s.paths.OnPublish(s.hls.StreamStarted)
 	}
 
@@ -173,7 +173,7 @@ func (s *Server) Start() error {
 			Addr: cfg.RTMP.Address, AudioToAAC: s.tc.AAC,
 			ReadTimeout: cfg.RTMP.ReadTimeout.D(), WriteTimeout: cfg.RTMP.WriteTimeout.D(),
 			WrapListener: s.limitListener("rtmp", cfg.RTMP.ConnLimits),
-		}, s.paths, s.log.With("component", "rtmp"))
+		}, s.paths, s.component(compRTMP))
 		if err := s.startComponent("rtmp", s.rtmp); err != nil {
 			return err
 		}
@@ -192,7 +192,7 @@ func (s *Server) Start() error {
 		if slices.Contains(cfg.RTSP.Transports, config.TransportUDP) {
 			rc.UDPRTPAddress, rc.UDPRTCPAddress = cfg.RTSP.UDPRTPAddress, cfg.RTSP.UDPRTCPAddress
 		}
-		s.rtsp = rtsp.New(rc, s.paths, s.log)
+		s.rtsp = rtsp.New(rc, s.paths, s.component(compRTSP))
 		if err := s.startComponent("rtsp", s.rtsp); err != nil {
 			return err
 		}
@@ -203,7 +203,7 @@ func (s *Server) Start() error {
 			Latency:    cfg.SRT.Latency.D(),
 			Passphrase: func(path string) string { return s.Config().Rule(path).SRTPassphrase },
 			Admit:      s.srtAdmit(cfg.SRT.ConnLimits),
-		}, s.paths, s.log.With("component", "srt"))
+		}, s.paths, s.component(compSRT))
 		if err := s.startComponent("srt", s.srt); err != nil {
 			return err
 		}
@@ -216,7 +216,7 @@ func (s *Server) Start() error {
 			STUNServers:     cfg.WebRTC.STUNServers,
 			AdditionalHosts: cfg.WebRTC.AdditionalHosts,
 			AudioToOpus:     s.tc.Opus,
-		}, s.paths, s.log.With("component", "webrtc"))
+		}, s.paths, s.component(compWebRTC))
 		if err := s.startComponent("webrtc", s.wrtc); err != nil {
 			return err
 		}

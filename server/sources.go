@@ -22,7 +22,7 @@ func (s *Server) pull(ctx context.Context, rawURL, path string, hub stream.Hub) 
 	if err != nil {
 		return fmt.Errorf("source URL: %w", err)
 	}
-	log := s.log.With("component", "source", "path", path)
+	log := s.component(compSource).With("path", path)
 	switch u.Scheme {
 	case "rtmp", "rtmps":
 		return rtmp.Pull(ctx, rawURL, hub, path, log)
@@ -43,7 +43,7 @@ func (s *Server) push(ctx context.Context, rawURL string, st *stream.Stream) err
 	if err != nil {
 		return fmt.Errorf("forward URL: %w", err)
 	}
-	log := s.log.With("component", "forward", "path", st.Path())
+	log := s.component(compForward).With("path", st.Path())
 	switch u.Scheme {
 	case "rtmp", "rtmps":
 		return rtmp.Push(ctx, rawURL, st, log)

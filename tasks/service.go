@@ -86,7 +86,7 @@ func New(cfg Config, bus *events.Bus, log *slog.Logger) (*Service, error) {
 		node = fmt.Sprintf("%s-%d", h, os.Getpid())
 	}
 	s := &Service{
-		cfg: cfg, bus: bus, log: log.With("component", "tasks", "node", node), node: node,
+		cfg: cfg, bus: bus, log: log.With("node", node), node: node,
 		schemes:    map[string]*config.Scheme{},
 		buckets:    map[string]*storage.Watcher{},
 		wake:       make(chan struct{}, 1),

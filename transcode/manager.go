@@ -101,7 +101,7 @@ func New(cfg Config, hub stream.Hub, log *slog.Logger) *Manager {
 		log = slog.Default()
 	}
 	m := &Manager{
-		cfg: cfg, hub: hub, log: log.With("component", "transcode"),
+		cfg: cfg, hub: hub, log: log,
 		ladders: make(map[string]*ladderRun),
 		pending: make(map[string]pendingLadder),
 		outputs: make(map[string]int),

@@ -49,7 +49,7 @@ func New(cfg Config, log *slog.Logger) *Manager {
 	if log == nil {
 		log = slog.Default()
 	}
-	m := &Manager{cfg: cfg, log: log.With("component", "livesubs"), hubs: map[string]*hub{}, feeds: map[string]*feed{}}
+	m := &Manager{cfg: cfg, log: log, hubs: map[string]*hub{}, feeds: map[string]*feed{}}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	return m
 }

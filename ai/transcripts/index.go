@@ -54,7 +54,7 @@ func Open(file, recordingsDir string, log *slog.Logger) (*Index, error) {
 	if r, err := filepath.EvalSymlinks(recordingsDir); err == nil {
 		root = r
 	}
-	return &Index{db: db, root: root, log: log.With("component", "transcripts")}, nil
+	return &Index{db: db, root: root, log: log}, nil
 }
 
 // Close closes the database.

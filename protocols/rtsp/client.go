@@ -125,7 +125,7 @@ func (c ClientConfig) Pull(ctx context.Context, rawURL string, hub stream.Hub, p
 	if err != nil {
 		return err
 	}
-	log = log.With("component", "rtsp", "source", redact(u), "path", path)
+	log = log.With("source", redact(u), "path", path)
 	for i, tr := range trs {
 		err = c.pull(ctx, u, tr, hub, path, log)
 		var se setupError
@@ -226,7 +226,7 @@ func (c ClientConfig) Push(ctx context.Context, rawURL string, s *stream.Stream,
 	if err != nil {
 		return err
 	}
-	log = log.With("component", "rtsp", "target", redact(u), "path", s.Path())
+	log = log.With("target", redact(u), "path", s.Path())
 	for i, tr := range trs {
 		err = c.push(ctx, u, tr, s, log)
 		var se setupError

@@ -43,7 +43,7 @@ func New(cfg Config, hub stream.Hub, log *slog.Logger) *Server {
 	return &Server{
 		cfg:     cfg,
 		hub:     hub,
-		log:     log.With("component", "rtsp"),
+		log:     log,
 		ctx:     ctx,
 		cancel:  cancel,
 		outputs: make(map[*output]struct{}),
