@@ -138,6 +138,9 @@ var exampleKeys = map[reflect.Type][]string{
 	// The AI providers are null by default; their keys are listed in the
 	// ai.providers comment (TestAIProviderKeysDocumented).
 	reflect.TypeFor[AIProvider](): {},
+	// The audit lists are empty by default; their keys are listed in the
+	// ai.audit.lists comment (TestAIProviderKeysDocumented).
+	reflect.TypeFor[AuditList](): {},
 }
 
 // TestAIProviderKeysDocumented checks that the ai.providers comment lists
@@ -146,6 +149,11 @@ func TestAIProviderKeysDocumented(t *testing.T) {
 	for _, key := range fieldNames(reflect.TypeFor[AIProvider]()) {
 		if !regexp.MustCompile(`(?m)^\s+#\s+` + key + `:`).Match(defaultYAML) {
 			t.Errorf("ai provider key %s missing from the ai.providers comment", key)
+		}
+	}
+	for _, key := range fieldNames(reflect.TypeFor[AuditList]()) {
+		if !regexp.MustCompile(`(?m)^\s+#\s+` + key + `:`).Match(defaultYAML) {
+			t.Errorf("audit list key %s missing from the ai.audit.lists comment", key)
 		}
 	}
 }

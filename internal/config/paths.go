@@ -61,6 +61,9 @@ type PathRule struct {
 	// Snapshots is a partial snapshots section, like Record.
 	Snapshots *SnapshotsOverride `yaml:"snapshots" json:"snapshots,omitempty"`
 
+	// QC watches the live stream's quality (see QC); nil is off.
+	QC *QC `yaml:"qc" json:"qc,omitempty"`
+
 	// re is Pattern compiled (for "~" patterns), set by validation.
 	re *regexp.Regexp
 }
@@ -125,6 +128,8 @@ type ResolvedRule struct {
 	Record    Record    `json:"record"`
 	HLS       HLS       `json:"hls"`
 	Snapshots Snapshots `json:"snapshots"`
+	// QC is the rule's live quality control (zero when off).
+	QC QC `json:"qc"`
 	// Ladder lists the rendition paths of this path's HLS multivariant
 	// playlist (from the rule's hls.ladder).
 	Ladder []string `json:"ladder,omitempty"`
@@ -238,6 +243,9 @@ func (c *Config) resolve(r *PathRule) ResolvedRule {
 		Record:                   c.Record,
 		HLS:                      c.HLS,
 		Snapshots:                c.Snapshots,
+	}
+	if r.QC != nil {
+		res.QC = *r.QC
 	}
 	if r.Snapshots != nil {
 		mergeOverride(&res.Snapshots, r.Snapshots)

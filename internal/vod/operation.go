@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"mps/internal/aispec"
 	"mps/internal/watermark"
 )
 
@@ -21,6 +22,9 @@ const (
 	TypeEnhance   = "enhance"
 	TypeRemux     = "remux"
 	TypeProbe     = "probe"
+	// TypeAudit and TypeQuality are run by ai/ through Env.Extensions.
+	TypeAudit   = "audit"
+	TypeQuality = "quality"
 )
 
 // Operation is one thing to do to a file. It is a tagged union: Type names
@@ -45,6 +49,9 @@ type Operation struct {
 	Watermark *WatermarkSpec `json:"watermark,omitempty" yaml:"watermark,omitempty"`
 	Enhance   *EnhanceSpec   `json:"enhance,omitempty" yaml:"enhance,omitempty"`
 	Remux     *RemuxSpec     `json:"remux,omitempty" yaml:"remux,omitempty"`
+
+	Audit   *aispec.AuditSpec   `json:"audit,omitempty" yaml:"audit,omitempty"`
+	Quality *aispec.QualitySpec `json:"quality,omitempty" yaml:"quality,omitempty"`
 
 	env *Env
 }
@@ -136,6 +143,16 @@ func (op Operation) Validate() error {
 		return op.Remux.validate()
 	case TypeProbe:
 		return nil
+	case TypeAudit:
+		if op.Audit == nil {
+			return nil
+		}
+		return op.Audit.Validate()
+	case TypeQuality:
+		if op.Quality == nil {
+			return nil
+		}
+		return op.Quality.Validate()
 	case "":
 		return fmt.Errorf("operation without a type")
 	default:
