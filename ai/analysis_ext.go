@@ -1,0 +1,70 @@
+package ai
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"mps/ai/audit"
+	"mps/ai/openai"
+	"mps/internal/aispec"
+	"mps/internal/config"
+	"mps/internal/vod"
+)
+
+// registerAnalysis adds the analysis operations: content audit, quality
+// evaluation and the per-title ladder search of adaptive's ladder: auto.
+func registerAnalysis(m map[string]vod.Extension, cfg *config.Config, hc *http.Client) {
+	au := &audit.Auditor{Lists: cfg.AI.Audit.Lists}
+	if p := cfg.AI.Providers.Moderation; p != nil {
+		au.Moderation = openai.New(*p, hc)
+	}
+	m[vod.TypeAudit] = auditExt{au}
+}
+
+// auditExt runs template type audit.
+type auditExt struct{ au *audit.Auditor }
+
+// Run audits input and writes audit.json next to the evidence snapshots;
+// the Report carries the same JSON, whose "suggestion" a scheme reads.
+func (e auditExt) Run(ctx context.Context, op vod.Operation, input, outDir string, progress func(float64)) (vod.Result, error) {
+	var spec aispec.AuditSpec
+	if op.Audit != nil {
+		spec = *op.Audit
+	}
+	rep, err := e.au.Run(ctx, spec, input, outDir, progress)
+	if err != nil {
+		return vod.Result{}, err
+	}
+	return reportResult(outDir, "audit.json", rep)
+}
+
+// reportResult writes rep as name in outDir and lists every file there.
+func reportResult(outDir, name string, rep any) (vod.Result, error) {
+	data, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return vod.Result{}, err
+	}
+	if err := os.WriteFile(filepath.Join(outDir, name), data, 0o644); err != nil {
+		return vod.Result{}, err
+	}
+	entries, err := os.ReadDir(outDir)
+	if err != nil {
+		return vod.Result{}, err
+	}
+	res := vod.Result{Report: data}
+	for _, e := range entries {
+		if e.IsDir() || e.Name()[0] == '.' {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			return vod.Result{}, fmt.Errorf("output %s: %w", e.Name(), err)
+		}
+		res.Files = append(res.Files, vod.File{Name: e.Name(), Path: filepath.Join(outDir, e.Name()), Size: fi.Size()})
+	}
+	return res, nil
+}
