@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 
 	"mps/ai/audit"
+	"mps/ai/ffmeta"
 	"mps/ai/openai"
+	"mps/ai/quality"
 	"mps/internal/aispec"
 	"mps/internal/config"
 	"mps/internal/vod"
@@ -23,6 +25,27 @@ func registerAnalysis(m map[string]vod.Extension, cfg *config.Config, hc *http.C
 		au.Moderation = openai.New(*p, hc)
 	}
 	m[vod.TypeAudit] = auditExt{au}
+	caps, err := ffmeta.Detect(context.Background())
+	if err != nil {
+		caps = ffmeta.Capabilities{} // no VMAF claimed when ffmpeg cannot be asked
+	}
+	m[vod.TypeQuality] = qualityExt{&quality.Evaluator{Caps: caps}}
+}
+
+// qualityExt runs template type quality.
+type qualityExt struct{ ev *quality.Evaluator }
+
+// Run evaluates input and writes quality.json and the SVG plots.
+func (e qualityExt) Run(ctx context.Context, op vod.Operation, input, outDir string, progress func(float64)) (vod.Result, error) {
+	var spec aispec.QualitySpec
+	if op.Quality != nil {
+		spec = *op.Quality
+	}
+	rep, err := e.ev.Run(ctx, spec, input, outDir, progress)
+	if err != nil {
+		return vod.Result{}, err
+	}
+	return reportResult(outDir, "quality.json", rep)
 }
 
 // auditExt runs template type audit.

@@ -42,8 +42,8 @@ func (a *auditor) pass(ctx context.Context, hasVideo, hasAudio bool) (passResult
 			n = 3
 		}
 		graph = append(graph, fmt.Sprintf("[0:v:0]split=%d[va][vb]%s", n, map[bool]string{true: "[vc]"}[ocr]),
-			fmt.Sprintf("[va]blackdetect=d=%s:pix_th=0.10,freezedetect=n=-60dB:d=%s,metadata=mode=print:file=%s,nullsink",
-				ftoa(t.BlackSeconds), ftoa(t.FreezeSeconds), vmeta),
+			fmt.Sprintf("[va]blackdetect=d=%s:pix_th=0.10,freezedetect=n=-60dB:d=%s,metadata=mode=print:file=%s%s",
+				ftoa(t.BlackSeconds), ftoa(t.FreezeSeconds), vmeta, sink(ocr, "[out]")),
 			// Solid colour: a tiny picture whose luma and chroma hardly vary.
 			fmt.Sprintf("[vb]fps=4,scale=64:36,signalstats,metadata=mode=print:file=%s,nullsink", smeta))
 		if ocr {
@@ -57,14 +57,16 @@ func (a *auditor) pass(ctx context.Context, hasVideo, hasAudio bool) (passResult
 	}
 	if hasAudio {
 		graph = append(graph, fmt.Sprintf("[0:a:0]ebur128=metadata=1:peak=true,silencedetect=n=-50dB:d=%s,"+
-			"astats=metadata=1:reset=1:measure_perchannel=none:measure_overall=Peak_level+Flat_factor,ametadata=mode=print:file=%s,anullsink",
-			ftoa(t.SilenceSeconds), ameta))
+			"astats=metadata=1:reset=1:measure_perchannel=none:measure_overall=Peak_level+Flat_factor,ametadata=mode=print:file=%s%s",
+			ftoa(t.SilenceSeconds), ameta, map[bool]string{true: ",anullsink", false: "[out]"}[hasVideo]))
 	}
 	args = append(args, "-filter_complex", strings.Join(graph, ";"))
 	if ocr {
 		args = append(args, "-map", "[ocr]", "-fps_mode", "vfr", "ocr_%05d.png")
 	} else {
-		args = append(args, "-f", "null", "-")
+		// The graph's one open output goes to the null muxer, so ffmpeg maps
+		// no input stream of its own (which would decode the input twice).
+		args = append(args, "-map", "[out]", "-f", "null", "-")
 	}
 	if _, err := ffmeta.Run(ctx, tmp, args, a.duration, func(p float64) { a.progress(p * 0.6) }); err != nil {
 		return passResult{}, err
@@ -227,6 +229,14 @@ func (a *auditor) collectShots(ometa string) ([]frameShot, error) {
 		shots = append(shots, frameShot{Time: f.Time, File: src})
 	}
 	return shots, nil
+}
+
+// sink ends a chain in a null sink when closed, else in the output label.
+func sink(closed bool, label string) string {
+	if closed {
+		return ",nullsink"
+	}
+	return label
 }
 
 func measured(spans []ffmeta.Span, detail string) []Segment {

@@ -1,6 +1,9 @@
 package ffmeta
 
 import (
+	"context"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -37,4 +40,23 @@ func TestParseAndSpans(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDetect(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("no ffmpeg")
+	}
+	c, err := Detect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Version == "" || !slices.Contains(c.Encoders, "libx264") || !slices.Contains(c.Encoders, "aac") || !c.Filters["psnr"] || !c.Filters["ssim"] {
+		t.Fatalf("capabilities = %+v", c)
+	}
+	// Debian's ffmpeg has no libvmaf; the flag must say what the binary has.
+	out, _ := exec.Command("ffmpeg", "-hide_banner", "-filters").Output()
+	if c.VMAF != strings.Contains(string(out), " libvmaf ") {
+		t.Fatalf("VMAF = %v disagrees with ffmpeg -filters", c.VMAF)
+	}
+	t.Logf("ffmpeg %s, %d encoders, vmaf %v, ms-ssim %v", c.Version, len(c.Encoders), c.VMAF, c.MSSSIM)
 }

@@ -48,7 +48,7 @@ var QualityChecks = []QualityCheck{
 	{"ssim_frame_min", 0.85, false, "lowest per-frame SSIM"},
 	{"blur_max", 10, true, "mean blur (blurdetect)"},
 	{"blockiness_max", 30, true, "mean blockiness (blockdetect)"},
-	{"noise_max", 10, true, "mean temporal noise estimate (luma difference to the next frame after a 3x3 blur)"},
+	{"noise_max", 10, true, "mean luma difference to a 3x3 median-filtered copy (640 px wide, 2 frames/s)"},
 	{"brightness_min", 16, false, "mean luma (YAVG)"},
 	{"brightness_max", 235, true, "mean luma (YAVG)"},
 	{"out_of_range_max", 0.05, true, "share of pixels out of broadcast range (TOUT)"},
@@ -62,7 +62,7 @@ var QualityChecks = []QualityCheck{
 	{"loudness_min", -30, false, "integrated loudness (LUFS)"},
 	{"loudness_max", -10, true, "integrated loudness (LUFS)"},
 	{"true_peak_max", -1, true, "true peak (dBTP)"},
-	{"clipping_max", 0.001, true, "share of clipped samples"},
+	{"clipping_max", 0.001, true, "share of 0.1 s windows with runs of samples at full scale"},
 	{"silence_max", 0.2, true, "share of time silent"},
 	{"channel_imbalance_max", 6, true, "level difference between channels (dB)"},
 }
