@@ -11,6 +11,7 @@ import (
 	"mps/ai/audit"
 	"mps/ai/ffmeta"
 	"mps/ai/openai"
+	"mps/ai/pertitle"
 	"mps/ai/quality"
 	"mps/internal/aispec"
 	"mps/internal/config"
@@ -30,6 +31,28 @@ func registerAnalysis(m map[string]vod.Extension, cfg *config.Config, hc *http.C
 		caps = ffmeta.Capabilities{} // no VMAF claimed when ffmpeg cannot be asked
 	}
 	m[vod.TypeQuality] = qualityExt{&quality.Evaluator{Caps: caps}}
+	m[vod.ExtLadder] = ladderExt{}
+}
+
+// ladderExt is the per-title search behind adaptive's ladder: auto.
+type ladderExt struct{ search pertitle.Search }
+
+// Run searches the ladder; the Report's "rungs" is what the adaptive
+// operation encodes, the rest (trials, hull, fixed ladder measured, the
+// bitrate saved) stays in the adaptive result's report.
+func (e ladderExt) Run(ctx context.Context, op vod.Operation, input, outDir string, progress func(float64)) (vod.Result, error) {
+	if op.Adaptive == nil {
+		return vod.Result{}, fmt.Errorf("ladder auto: not an adaptive operation")
+	}
+	rep, err := e.search.Run(ctx, op.Adaptive, input, outDir, progress)
+	if err != nil {
+		return vod.Result{}, err
+	}
+	data, err := json.Marshal(rep)
+	if err != nil {
+		return vod.Result{}, err
+	}
+	return vod.Result{Report: data}, nil
 }
 
 // qualityExt runs template type quality.
