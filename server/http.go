@@ -36,6 +36,7 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("GET /api/v1/streams/{path...}", s.apiGetStream)
 		mux.HandleFunc("DELETE /api/v1/streams/{path...}", s.apiKickStream)
 		mux.HandleFunc("GET /api/v1/config", s.apiGetConfig)
+		mux.HandleFunc("GET /api/v1/capabilities", s.apiCapabilities)
 		if s.rec != nil {
 			mux.Handle(recorder.APIPrefix, s.rec.Handler())
 			mux.Handle(recorder.APIPrefix+"/", s.rec.Handler())

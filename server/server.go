@@ -51,6 +51,8 @@ type Server struct {
 	hls  *hls.Server
 	tc   *transcode.Manager
 	jobs *tasks.Service
+	qc   *qcManager
+	caps capabilities
 
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -96,6 +98,10 @@ func (s *Server) Start() error {
 
 	// Consumers first: the transcoder, recorder, task service and HLS
 	// packager register their publish hooks before any listener opens.
+	s.caps = detectCapabilities()
+	s.qc = newQCManager(s)
+	s.paths.OnPublish(s.qc.streamStarted)
+
 	s.tc = s.newTranscoder()
 	s.paths.OnPublish(s.tc.StreamStarted)
 	s.paths.SetDemandFunc(s.tc.Demand)
@@ -263,6 +269,9 @@ func (s *Server) Close() {
 		}
 		if s.jobs != nil {
 			s.jobs.Close()
+		}
+		if s.qc != nil {
+			s.qc.wait()
 		}
 		s.wg.Wait()
 	})
