@@ -13,6 +13,8 @@ func TestAIAuditAndQCErrors(t *testing.T) {
 			6, "ai.audit.lists[0].suggestion", "want one of: review, block"},
 		{"empty list", "ai:\n  audit:\n    lists:\n      - label: x\n        suggestion: review\n",
 			4, "ai.audit.lists[0]", "no words and no regexps"},
+		{"unknown list", "templates:\n  a:\n    type: audit\n    audit:\n      lists: [nope]\n",
+			5, "templates.a.audit.lists[0]", "unknown audit list \"nope\""},
 		{"qc decode", "paths:\n  - name: live/a\n    qc:\n      enabled: true\n      decode: some\n",
 			5, "paths[0].qc.decode", "want one of: keyframes, all"},
 		{"qc share", "paths:\n  - name: live/a\n    qc:\n      fps_drop: 1.5\n",

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"mps/internal/aispec"
 )
 
 // Checks of the ai section and the live QC rule: a blocklist with a bad
@@ -31,6 +33,23 @@ func (v *validator) aiAudit(a AIAudit) error {
 		}
 		if err := v.oneOf(p+".suggestion", l.Suggestion, "review", "block"); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// auditRefs checks that an audit operation names only lists that exist.
+func (v *validator) auditRefs(c *Config, prefix string, a *aispec.AuditSpec) error {
+	if a == nil {
+		return nil
+	}
+	for i, name := range a.Lists {
+		found := false
+		for _, l := range c.AI.Audit.Lists {
+			found = found || l.Label == name
+		}
+		if !found {
+			return v.errorf(fmt.Sprintf("%s.audit.lists[%d]", prefix, i), "unknown audit list %q (want a label of ai.audit.lists)", name)
 		}
 	}
 	return nil
