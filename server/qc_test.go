@@ -47,7 +47,13 @@ func qcConfig(t testing.TB, decode string) *config.Config {
 // checks the stream.qc events (start and end of each) and the metrics.
 func TestLiveQC(t *testing.T) {
 	needFFmpeg(t)
-	s := startServer(t, qcConfig(t, config.QCDecodeAll))
+	for _, mode := range []string{config.QCDecodeAll, config.QCDecodeKeyframes} {
+		t.Run(mode, func(t *testing.T) { liveQC(t, mode) })
+	}
+}
+
+func liveQC(t *testing.T, mode string) {
+	s := startServer(t, qcConfig(t, mode))
 	sub := s.Bus().Subscribe(256)
 	defer sub.Close()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -27,12 +27,24 @@ type sample struct {
 // written line by line, where a file or pipe output would sit in a 32 KB
 // buffer for seconds. One output is mapped to the null muxer so ffmpeg
 // decodes nothing twice.
-func decodeArgs(video, audio bool) []string {
-	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-threads", "1", "-f", "mpegts", "-i", "pipe:0"}
+//
+// With keysOnly the checker feeds each keyframe and the few units after it
+// (flushUnits): they make the MPEG-TS demuxer hand the keyframe on at once
+// (it ends a video PES only when the next one starts) and get it out of
+// the decoder's reorder delay; select keeps only the keyframes, so YDIF is
+// the change from one keyframe to the next.
+func decodeArgs(video, audio, keysOnly bool) []string {
+	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-threads", "1"}
+	sel := ""
+	if keysOnly {
+		args = append(args, "-flags", "low_delay")
+		sel = "select=key,"
+	}
+	args = append(args, "-f", "mpegts", "-i", "pipe:0")
 	var g []string
 	out := ""
 	if video {
-		g = append(g, "[0:v:0]scale=64:36:flags=fast_bilinear,signalstats,metadata=mode=print[v]")
+		g = append(g, "[0:v:0]"+sel+"scale=64:36:flags=fast_bilinear,signalstats,metadata=mode=print[v]")
 		out = "[v]"
 	}
 	if audio {
@@ -54,7 +66,7 @@ type decoder struct {
 
 // startDecoder starts ffmpeg and a goroutine that parses its log into
 // samples on out; it ends when ffmpeg closes stderr. done is closed then.
-func startDecoder(ctx context.Context, video, audio bool, out chan<- sample) (*decoder, <-chan struct{}, error) {
+func startDecoder(ctx context.Context, video, audio, keysOnly bool, out chan<- sample) (*decoder, <-chan struct{}, error) {
 	inR, inW, err := os.Pipe()
 	if err != nil {
 		return nil, nil, err
@@ -63,7 +75,7 @@ func startDecoder(ctx context.Context, video, audio bool, out chan<- sample) (*d
 	if err != nil {
 		return nil, nil, closeAll(err, inR, inW)
 	}
-	cmd := exec.CommandContext(ctx, "ffmpeg", decodeArgs(video, audio)...)
+	cmd := exec.CommandContext(ctx, "ffmpeg", decodeArgs(video, audio, keysOnly)...)
 	cmd.Stdin, cmd.Stderr = inR, logW
 	cmd.WaitDelay = 2 * time.Second
 	err = cmd.Start()

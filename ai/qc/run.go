@@ -213,12 +213,29 @@ type feeder struct {
 	failures int
 	retryAt  time.Time
 	started  bool
+	sinceKey int
 }
 
-// write sends u to the decoder, starting it first when needed.
+// flushUnits is how many units after each keyframe the keyframes mode
+// feeds: the MPEG-TS demuxer and the decoder's reorder delay hold a
+// picture until that many more arrive.
+const flushUnits = 3
+
+func (f *feeder) keysOnly() bool { return f.c.rule.Decode != config.QCDecodeAll }
+
+// write sends u to the decoder, starting it first when needed. In
+// keyframes mode a video unit goes only if it is a keyframe or one of the
+// flushUnits after it (see decodeArgs).
 func (f *feeder) write(u *stream.Unit) {
-	if u.Track.IsVideo() && f.c.rule.Decode != config.QCDecodeAll && !u.Key {
-		return
+	if u.Track.IsVideo() && f.keysOnly() {
+		if u.Key {
+			f.sinceKey = 0
+		} else {
+			f.sinceKey++
+		}
+		if f.sinceKey > flushUnits {
+			return
+		}
 	}
 	if f.dec == nil {
 		if !f.started && u.Track.IsVideo() && !u.Key {
@@ -238,7 +255,7 @@ func (f *feeder) write(u *stream.Unit) {
 }
 
 func (f *feeder) start() error {
-	dec, done, err := startDecoder(f.ctx, f.video, f.audio, f.samples)
+	dec, done, err := startDecoder(f.ctx, f.video, f.audio, f.keysOnly(), f.samples)
 	if err != nil {
 		return err
 	}
