@@ -50,37 +50,60 @@ func above(a, b, c Point) bool {
 	return (bx-ax)*(c.SSIM-a.SSIM)-(b.SSIM-a.SSIM)*(cx-ax) < 0
 }
 
-// choose finds for each target the cheapest point on the hull that
-// reaches it, interpolating the bitrate (in log scale) along the hull
-// segment that crosses the target, at the resolution of the segment's
-// upper end.
-func choose(hull []*Point, targets []float64) []Point {
+// choose finds for each target the cheapest way to reach it: on each
+// resolution's own rate-quality curve (its CRF trials) the bitrate at the
+// target is interpolated in log scale between the two trials around it,
+// and the resolution needing the least wins. Interpolating only within a
+// resolution keeps the estimate honest: a segment of the overall hull
+// joins two resolutions, and neither reaches the target at the bitrate
+// between them. A target no trial reaches takes the best trial.
+func choose(trials []Point, targets []float64) []Point {
+	byHeight := map[int][]Point{}
+	for _, p := range trials {
+		byHeight[p.Height] = append(byHeight[p.Height], p)
+	}
 	var out []Point
 	for _, q := range targets {
-		var p Point
-		switch {
-		case len(hull) == 0:
-		case q <= hull[0].SSIM:
-			p = *hull[0]
-		case q > hull[len(hull)-1].SSIM:
-			p = *hull[len(hull)-1]
-		default:
-			for i := 1; i < len(hull); i++ {
-				lo, hi := hull[i-1], hull[i]
-				if q > hi.SSIM {
-					continue
-				}
-				f := (q - lo.SSIM) / (hi.SSIM - lo.SSIM)
-				p = *hi
-				p.Bitrate = math.Round(math.Exp(math.Log(lo.Bitrate) + f*(math.Log(hi.Bitrate)-math.Log(lo.Bitrate))))
-				p.SSIM = q
-				break
+		best := Point{Bitrate: math.Inf(1)}
+		for _, curve := range byHeight {
+			if p, ok := atQuality(curve, q); ok && p.Bitrate < best.Bitrate {
+				best = p
 			}
 		}
-		p.CRF, p.OnHull, p.PSNR = 0, false, 0
-		out = append(out, p)
+		if math.IsInf(best.Bitrate, 1) {
+			for _, p := range trials {
+				if p.SSIM > best.SSIM || math.IsInf(best.Bitrate, 1) {
+					best = p
+				}
+			}
+		}
+		best.CRF, best.OnHull, best.PSNR = 0, false, 0
+		out = append(out, best)
 	}
 	return out
+}
+
+// atQuality interpolates one resolution's curve at SSIM q.
+func atQuality(curve []Point, q float64) (Point, bool) {
+	sort.Slice(curve, func(i, j int) bool { return curve[i].Bitrate < curve[j].Bitrate })
+	for i, hi := range curve {
+		if hi.SSIM < q {
+			continue
+		}
+		if i == 0 {
+			return hi, true
+		}
+		lo := curve[i-1]
+		if lo.SSIM >= hi.SSIM {
+			return hi, true
+		}
+		f := (q - lo.SSIM) / (hi.SSIM - lo.SSIM)
+		p := hi
+		p.Bitrate = math.Round(math.Exp(math.Log(lo.Bitrate) + f*(math.Log(hi.Bitrate)-math.Log(lo.Bitrate))))
+		p.SSIM = q
+		return p, true
+	}
+	return Point{}, false
 }
 
 // verify encodes each chosen rung as the ladder will (average bitrate

@@ -181,7 +181,7 @@ func (r *run) search(ctx context.Context) (Report, error) {
 			step()
 		}
 	}
-	hull := markHull(rep.Trials)
+	markHull(rep.Trials)
 	targets := r.spec.QualityTargets
 	for _, rung := range r.spec.Rungs {
 		h := rung.Height
@@ -207,7 +207,7 @@ func (r *run) search(ctx context.Context) (Report, error) {
 	if len(targets) == 0 {
 		targets = DefaultTargets
 	}
-	rep.Chosen = choose(hull, targets)
+	rep.Chosen = choose(rep.Trials, targets)
 	if err := r.verify(ctx, rep.Chosen, targets); err != nil {
 		return Report{}, err
 	}

@@ -78,15 +78,20 @@ func TestMarkHull(t *testing.T) {
 	if len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 4 {
 		t.Fatalf("hull = %v, want [1 2 4]", got)
 	}
+	// Two curves: height 1 (cheap, tops out at 0.95) and height 4.
+	curves := []Point{
+		{Height: 1, Bitrate: 100, SSIM: 0.90}, {Height: 1, Bitrate: 400, SSIM: 0.95},
+		{Height: 4, Bitrate: 200, SSIM: 0.91}, {Height: 4, Bitrate: 800, SSIM: 0.99},
+	}
 	cases := []struct {
 		target  float64
 		height  int
 		bitrate float64
 	}{
-		{0.85, 1, 100}, {0.95, 2, 200}, {0.97, 4, 400}, {0.999, 4, 800},
+		{0.85, 1, 100}, {0.90, 1, 100}, {0.95, 1, 400}, {0.91, 1, 132}, {0.97, 4, 566}, {0.999, 4, 800},
 	}
 	for _, c := range cases {
-		p := choose(hull, []float64{c.target})[0]
+		p := choose(curves, []float64{c.target})[0]
 		if p.Height != c.height || p.Bitrate < c.bitrate*0.99 || p.Bitrate > c.bitrate*1.01 {
 			t.Errorf("target %g: %+v, want height %d at %g", c.target, p, c.height, c.bitrate)
 		}
