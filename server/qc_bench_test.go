@@ -34,7 +34,7 @@ func BenchmarkLiveQC10Streams(b *testing.B) {
 		base, _ := qcPhase(b, src, "", streams, secs)
 		for _, mode := range []string{config.QCDecodeKeyframes, config.QCDecodeAll} {
 			self, dec := qcPhase(b, src, mode, streams, secs)
-			per := ((self-base)+dec)/streams/secs*100
+			per := ((self - base) + dec) / streams / secs * 100
 			b.Logf("%s: server CPU %.2f s (without QC %.2f s), decoders %.2f s over %d s: %.2f%% of a core per stream",
 				mode, self, base, dec, secs, per)
 			b.ReportMetric(per, "%core/stream-"+mode)
