@@ -38,6 +38,8 @@ func BenchmarkLiveQC10Streams(b *testing.B) {
 			b.Logf("%s: server CPU %.2f s (without QC %.2f s), decoders %.2f s over %d s: %.2f%% of a core per stream",
 				mode, self, base, dec, secs, per)
 			b.ReportMetric(per, "%core/stream-"+mode)
+			b.ReportMetric(dec, "decoder-cpu-s-"+mode)
+			b.ReportMetric(self-base, "server-extra-cpu-s-"+mode)
 		}
 	}
 }

@@ -25,8 +25,9 @@ type sample struct {
 // freeze); the first audio track's EBU R128 momentary and short-term
 // loudness. The metadata filters print to ffmpeg's log (stderr), which is
 // written line by line, where a file or pipe output would sit in a 32 KB
-// buffer for seconds. One output is mapped to the null muxer so ffmpeg
-// decodes nothing twice.
+// buffer for seconds. Both branches are mapped to the null muxer: a branch
+// ending in a sink inside the graph is run only when the mapped output
+// asks, and falls seconds behind.
 //
 // With keysOnly the checker feeds each keyframe and the few units after it
 // (flushUnits): they make the MPEG-TS demuxer hand the keyframe on at once
@@ -40,21 +41,20 @@ func decodeArgs(video, audio, keysOnly bool) []string {
 		args = append(args, "-flags", "low_delay")
 		sel = "select=key,"
 	}
-	args = append(args, "-f", "mpegts", "-i", "pipe:0")
-	var g []string
-	out := ""
+	// Start at the first decodable picture instead of analysing seconds of
+	// a sparse (keyframes only) input for its frame rate.
+	args = append(args, "-analyzeduration", "0", "-fpsprobesize", "0", "-f", "mpegts", "-i", "pipe:0")
+	var g, maps []string
 	if video {
 		g = append(g, "[0:v:0]"+sel+"scale=64:36:flags=fast_bilinear,signalstats,metadata=mode=print[v]")
-		out = "[v]"
+		maps = append(maps, "-map", "[v]")
 	}
 	if audio {
-		end := ",anullsink"
-		if !video {
-			end, out = "[a]", "[a]"
-		}
-		g = append(g, "[0:a:0]ebur128=metadata=1,ametadata=mode=print"+end)
+		g = append(g, "[0:a:0]ebur128=metadata=1,ametadata=mode=print[a]")
+		maps = append(maps, "-map", "[a]")
 	}
-	return append(args, "-filter_complex", strings.Join(g, ";"), "-map", out, "-f", "null", "-")
+	args = append(args, "-filter_complex", strings.Join(g, ";"))
+	return append(append(args, maps...), "-f", "null", "-")
 }
 
 // decoder is the running ffmpeg: the checker writes MPEG-TS to in, and

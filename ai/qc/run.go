@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -22,7 +23,7 @@ type rates struct {
 	lastKeyPTS    time.Duration
 	prevDTS       map[*stream.Track]time.Duration
 	intervals     []time.Duration // recent video PTS steps, for the nominal rate
-	lastVideoPTS  time.Duration
+	lastVideoPTS  time.Duration   // the last video unit's DTS
 	haveVideoPTS  bool
 }
 
@@ -56,10 +57,11 @@ func (c *Checker) run(ctx context.Context, s *stream.Stream) {
 			}
 		}
 	}()
-	video, audio := trackKinds(s.Tracks())
 	samples := make(chan sample, 64)
-	feed := &feeder{c: c, ctx: ctx, tracks: s.Tracks(), video: video, audio: audio, samples: samples}
-	defer feed.stop()
+	feeds := c.feeders(ctx, s.Tracks(), samples)
+	for _, f := range feeds {
+		defer f.stop()
+	}
 	r := &rates{prevDTS: map[*stream.Track]time.Duration{}, lastKey: time.Now()}
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
@@ -72,25 +74,55 @@ func (c *Checker) run(ctx context.Context, s *stream.Stream) {
 				return
 			}
 			c.onUnit(r, u)
-			feed.write(u)
+			for _, f := range feeds {
+				if slices.Contains(f.tracks, u.Track) {
+					f.write(u)
+				}
+			}
 		case sm := <-samples:
 			c.onSample(sm)
 		case <-tick.C:
 			c.onTick(r)
-			feed.maybeRestart()
+			for _, f := range feeds {
+				f.maybeRestart()
+			}
 		}
 	}
 }
 
-func trackKinds(ts []*stream.Track) (video, audio bool) {
-	for _, t := range ts {
-		if t.IsVideo() {
-			video = true
-		} else {
-			audio = true
+// feeders plans the decoders. Decoding every picture, the picture and the
+// sound get one ffmpeg each: in one process the audio branch, beside
+// dense 720p video, fell seconds behind and stalled. Decoding keyframes
+// only, one ffmpeg takes both: the audio keeps its demuxer moving between
+// the sparse keyframes (alone, a keyframes-only input stalled in it).
+func (c *Checker) feeders(ctx context.Context, tracks []*stream.Track, samples chan sample) []*feeder {
+	var video, audio *stream.Track
+	for _, t := range tracks {
+		if t.IsVideo() && video == nil {
+			video = t
+		} else if !t.IsVideo() && audio == nil {
+			audio = t
 		}
 	}
-	return
+	mk := func(ts ...*stream.Track) *feeder {
+		f := &feeder{c: c, ctx: ctx, samples: samples}
+		for _, t := range ts {
+			if t != nil {
+				f.tracks = append(f.tracks, t)
+				f.video = f.video || t.IsVideo()
+				f.audio = f.audio || !t.IsVideo()
+			}
+		}
+		return f
+	}
+	switch {
+	case video == nil || audio == nil:
+		return []*feeder{mk(video, audio)}
+	case c.rule.Decode == config.QCDecodeAll:
+		return []*feeder{mk(video), mk(audio)}
+	default:
+		return []*feeder{mk(video, audio)}
+	}
 }
 
 // onUnit runs the checks on one compressed unit.
@@ -109,15 +141,16 @@ func (c *Checker) onUnit(r *rates, u *stream.Unit) {
 		return
 	}
 	r.videoArrivals = append(r.videoArrivals, now)
+	// Decode order: DTS steps are the frame interval even with B-frames.
 	if r.haveVideoPTS {
-		if d := u.PTS - r.lastVideoPTS; d > 0 && d < time.Second {
+		if d := u.DTS - r.lastVideoPTS; d > 0 && d < time.Second {
 			r.intervals = append(r.intervals, d)
 			if len(r.intervals) > 90 {
 				r.intervals = r.intervals[1:]
 			}
 		}
 	}
-	r.lastVideoPTS, r.haveVideoPTS = u.PTS, true
+	r.lastVideoPTS, r.haveVideoPTS = u.DTS, true
 	if u.Key {
 		if !r.lastKey.IsZero() && r.lastKeyPTS > 0 {
 			c.status.KeyframeInterval = round3((u.PTS - r.lastKeyPTS).Seconds())
