@@ -108,7 +108,7 @@ func atQuality(curve []Point, q float64) (Point, bool) {
 
 // verify encodes each chosen rung as the ladder will (average bitrate
 // with a VBV cap) and raises its bitrate until the measured SSIM reaches
-// the target (at most 4 steps of 12%), so the reported quality is
+// the target (at most 6 steps of 6%), so the reported quality is
 // measured, not predicted.
 func (r *run) verify(ctx context.Context, chosen []Point, targets []float64) error {
 	for i := range chosen {
@@ -120,10 +120,10 @@ func (r *run) verify(ctx context.Context, chosen []Point, targets []float64) err
 				return err
 			}
 			c.SSIM, c.PSNR = p.SSIM, p.PSNR
-			if p.SSIM >= targets[i]-0.0005 || step == 4 {
+			if p.SSIM >= targets[i]-0.0005 || step == 6 {
 				break
 			}
-			c.Bitrate = math.Round(c.Bitrate * 1.12)
+			c.Bitrate = math.Round(c.Bitrate * 1.06)
 		}
 	}
 	return nil

@@ -211,6 +211,16 @@ func (r *run) search(ctx context.Context) (Report, error) {
 	if err := r.verify(ctx, rep.Chosen, targets); err != nil {
 		return Report{}, err
 	}
+	if len(r.spec.QualityTargets) == 0 {
+		// The fixed rung is a candidate too: where the search's pick costs
+		// more for the same measured quality, keep the fixed rung.
+		for i, f := range rep.Fixed {
+			if rep.Chosen[i].Bitrate > f.Bitrate {
+				rep.Chosen[i] = f
+				rep.Chosen[i].Name = ""
+			}
+		}
+	}
 	rep.Rungs = rungs(rep.Chosen, r.spec.Rungs)
 	if len(rep.Fixed) > 0 && len(r.spec.QualityTargets) == 0 {
 		var fixed, chosen float64
