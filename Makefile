@@ -15,7 +15,8 @@ GOBIN     := $(shell $(GO) env GOPATH)/bin
 # (a command on PATH, or an absolute file that the package installs).
 DEB_DEPS := ffmpeg:ffmpeg ffprobe:ffmpeg chromium:chromium node:nodejs npm:npm curl:curl \
 	/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core \
-	pocketsphinx_continuous:pocketsphinx /usr/share/pocketsphinx/model/en-us/en-us.lm.bin:pocketsphinx-en-us
+	pocketsphinx_continuous:pocketsphinx /usr/share/pocketsphinx/model/en-us/en-us.lm.bin:pocketsphinx-en-us \
+	tesseract:tesseract-ocr /usr/share/tesseract-ocr/5/tessdata/eng.traineddata:tesseract-ocr-eng
 
 # The real S3 server of the storage tests: SeaweedFS's weed, built once from
 # its Go module at a pinned version and cached outside the repo.

@@ -43,6 +43,7 @@ func Extensions(cfg *config.Config, hc *http.Client, opts ...Option) map[string]
 	}
 	registerSpeech(r)
 	registerVision(r)
+	registerAnalysis(r)
 	return r.exts
 }
 

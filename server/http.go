@@ -67,6 +67,7 @@ func (s *Server) apiRoutes(rt *routeTable) error {
 	api("GET /api/v1/events", http.HandlerFunc(s.apiEvents))
 	api("GET /api/v1/events/stream", http.HandlerFunc(s.apiEventStream))
 	api("GET /api/v1/listeners", http.HandlerFunc(s.apiListeners))
+	api("GET /api/v1/capabilities", http.HandlerFunc(s.apiCapabilities))
 	api("GET /api/v1/sources", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		list := s.paths.Sources()
 		if list == nil {

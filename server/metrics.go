@@ -14,6 +14,7 @@ func (s *Server) metricsHandler() http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(&streamCollector{s: s})
+	reg.MustRegister(qcCollector{s.qc})
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 

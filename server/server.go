@@ -64,6 +64,8 @@ type Server struct {
 
 	transcripts *transcripts.Index
 	livesubs    *livesubs.Manager
+	qc          *qcManager
+	caps        capabilities
 
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -121,6 +123,10 @@ func (s *Server) Start() error {
 
 	// Consumers first: the transcoder, recorder, task service and HLS
 	// packager register their publish hooks before any listener opens.
+	s.caps = detectCapabilities()
+	s.qc = newQCManager(s)
+	s.paths.OnPublish(s.qc.streamStarted)
+
 	s.tc = s.newTranscoder()
 	s.paths.OnPublish(s.tc.StreamStarted)
 	s.paths.SetDemandFunc(s.tc.Demand)
@@ -331,6 +337,9 @@ func (s *Server) Close() {
 		}
 		if a := s.authz.Load(); a != nil {
 			a.Close()
+		}
+		if s.qc != nil {
+			s.qc.wait()
 		}
 		s.wg.Wait()
 		if s.transcripts != nil {

@@ -24,6 +24,7 @@ import (
 var passThrough = map[string]bool{
 	"stream.published": true, "stream.unpublished": true,
 	"record.segment_completed": true, "snapshot.created": true,
+	"stream.qc": true,
 }
 
 // delivery is one event for one endpoint.

@@ -7,6 +7,30 @@ package config
 // faster-whisper server, a hosted API, a local LLM server).
 type AI struct {
 	Providers AIProviders `yaml:"providers" json:"providers"`
+	// Audit holds the content audit's blocklists.
+	Audit AIAudit `yaml:"audit" json:"audit"`
+}
+
+// AIAudit configures the content audit (template type audit).
+type AIAudit struct {
+	// Lists are the labelled blocklists that on-screen text (OCR) and
+	// transcript words are matched against.
+	Lists []AuditList `yaml:"lists" json:"lists,omitempty"`
+}
+
+// AuditList is one labelled blocklist: a match of any of its words or
+// regular expressions suggests Suggestion for the file.
+type AuditList struct {
+	// Label names the list in the audit result ("profanity", "brand").
+	Label string `yaml:"label" json:"label"`
+	// Words match whole words, case-insensitively.
+	Words []string `yaml:"words" json:"words,omitempty"`
+	// Regexps are Go regular expressions matched against each word and
+	// each OCR line (add (?i) for case-insensitive).
+	Regexps []string `yaml:"regexps" json:"regexps,omitempty"`
+	// Suggestion is review (a person looks) or block (schemes skip the
+	// file's later operations).
+	Suggestion string `yaml:"suggestion" json:"suggestion"`
 }
 
 // AIProviders names the external endpoint for each kind of request; a nil

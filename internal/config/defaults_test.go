@@ -151,6 +151,9 @@ var exampleKeys = map[reflect.Type][]string{
 	// keys are in a comment of the example (TestBucketTriggerKeysDocumented).
 	reflect.TypeFor[BucketTrigger](): {},
 	reflect.TypeFor[SchemeTrigger](): {"watch", "recording"},
+	// The audit lists are empty by default; their keys are listed in the
+	// ai.audit.lists comment (TestAIProviderKeysDocumented).
+	reflect.TypeFor[AuditList](): {},
 }
 
 // TestBucketTriggerKeysDocumented checks that the scheme example's comment
@@ -202,6 +205,11 @@ func TestAIProviderKeysDocumented(t *testing.T) {
 	for _, key := range fieldNames(reflect.TypeFor[AIProvider]()) {
 		if !regexp.MustCompile(`(?m)^\s+#\s+` + key + `:`).Match(defaultYAML) {
 			t.Errorf("ai provider key %s missing from the ai.providers comment", key)
+		}
+	}
+	for _, key := range fieldNames(reflect.TypeFor[AuditList]()) {
+		if !regexp.MustCompile(`(?m)^\s+#\s+` + key + `:`).Match(defaultYAML) {
+			t.Errorf("audit list key %s missing from the ai.audit.lists comment", key)
 		}
 	}
 }

@@ -63,6 +63,8 @@ type PathRule struct {
 
 	// Subtitles runs live speech recognition on the path's audio.
 	Subtitles *LiveSubtitles `yaml:"subtitles" json:"subtitles,omitempty"`
+	// QC watches the live stream's quality (see QC); nil is off.
+	QC *QC `yaml:"qc" json:"qc,omitempty"`
 
 	// re is Pattern compiled (for "~" patterns), set by validation.
 	re *regexp.Regexp
@@ -131,6 +133,8 @@ type ResolvedRule struct {
 	Snapshots Snapshots `json:"snapshots"`
 	// Subtitles is the path's live subtitles setting (off by default).
 	Subtitles LiveSubtitles `json:"subtitles"`
+	// QC is the rule's live quality control (zero when off).
+	QC QC `json:"qc"`
 	// Ladder lists the rendition paths of this path's HLS multivariant
 	// playlist (from the rule's hls.ladder).
 	Ladder []string `json:"ladder,omitempty"`
@@ -244,6 +248,9 @@ func (c *Config) resolve(r *PathRule) ResolvedRule {
 		Record:                   c.Record,
 		HLS:                      c.HLS,
 		Snapshots:                c.Snapshots,
+	}
+	if r.QC != nil {
+		res.QC = *r.QC
 	}
 	if r.Snapshots != nil {
 		mergeOverride(&res.Snapshots, r.Snapshots)

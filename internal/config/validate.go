@@ -85,6 +85,7 @@ func validate(c *Config, file string, src sources) error {
 		func() error { return v.schemes(c) },
 		func() error { return v.webhooks(c.Webhooks) },
 		func() error { return v.paths(c) },
+		func() error { return v.aiAudit(c.AI.Audit) },
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -445,6 +446,9 @@ func (v *validator) rule(c *Config, r *PathRule, p string) error {
 	}
 	if n := len(r.SRTPassphrase); n != 0 && (n < 10 || n > 79) {
 		return v.errorf(k("srt_passphrase"), "must be 10 to 79 characters long (SRT), got %d", n)
+	}
+	if err := v.qc(k("qc"), r.QC); err != nil {
+		return err
 	}
 	res := c.resolve(r)
 	if err := v.ruleLive(c, r, res, p); err != nil {

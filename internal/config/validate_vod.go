@@ -44,6 +44,9 @@ func (v *validator) operation(c *Config, prefix string, op vod.Operation) error 
 			}
 		}
 	}
+	if err := v.auditRefs(c, prefix, op.Audit); err != nil {
+		return err
+	}
 	if w := op.Watermark; w != nil {
 		for i, n := range w.Names {
 			if err := v.watermarkRef(c, fmt.Sprintf("%s.watermark.names[%d]", prefix, i), n); err != nil {

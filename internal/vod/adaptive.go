@@ -1,6 +1,7 @@
 package vod
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -23,7 +24,24 @@ type AdaptiveSpec struct {
 	SegmentSeconds float64 `json:"segment_seconds,omitempty" yaml:"segment_seconds,omitempty"`
 	// SegmentType is fmp4 (default) or ts.
 	SegmentType string `json:"segment_type,omitempty" yaml:"segment_type,omitempty"`
+	// Ladder "auto" picks the rungs per title: trial encodes of sampled
+	// scenes, measured, and the convex hull's cheapest point for each of
+	// QualityTargets (run by the extension registered as ExtLadder).
+	// Rungs, if given, are the fixed ladder the report compares against.
+	Ladder string `json:"ladder,omitempty" yaml:"ladder,omitempty"`
+	// QualityTargets are the SSIM values the auto ladder's rungs must
+	// reach, one rung each (default 0.99, 0.98, 0.96, 0.93).
+	QualityTargets []float64 `json:"quality_targets,omitempty" yaml:"quality_targets,omitempty"`
 }
+
+// LadderAuto is the AdaptiveSpec.Ladder value that asks for a per-title
+// ladder.
+const LadderAuto = "auto"
+
+// ExtLadder is the Env.Extensions key of the per-title ladder search. Its
+// Run gets the adaptive operation and answers a Result whose Report holds
+// {"rungs": [Rung...]} and the measurements behind them.
+const ExtLadder = "adaptive.ladder"
 
 // Rung is one rendition of a ladder.
 type Rung struct {
@@ -67,7 +85,17 @@ func (r Rung) name() string {
 }
 
 func (s *AdaptiveSpec) validate() error {
-	if len(s.Rungs) == 0 {
+	switch s.Ladder {
+	case "", LadderAuto:
+	default:
+		return fmt.Errorf("ladder must be auto or empty, not %q", s.Ladder)
+	}
+	for _, q := range s.QualityTargets {
+		if q <= 0 || q >= 1 {
+			return fmt.Errorf("quality target %g must be an SSIM between 0 and 1", q)
+		}
+	}
+	if len(s.Rungs) == 0 && s.Ladder != LadderAuto {
 		return fmt.Errorf("no rungs")
 	}
 	if len(s.Rungs) > 10 {
@@ -126,6 +154,15 @@ func (j *job) adaptive() (Result, error) {
 	if strings.Contains(j.outDir, "%") {
 		// The hls muxer expands %v in the path but cannot escape a '%'.
 		return Result{}, fmt.Errorf("output directory %q must not contain '%%'", j.outDir)
+	}
+	var report []byte
+	if s.Ladder == LadderAuto {
+		auto, rep, err := j.autoLadder()
+		if err != nil {
+			return Result{}, err
+		}
+		cp := *s
+		cp.Rungs, report, s = auto, rep, &cp
 	}
 	seg := s.SegmentSeconds
 	if seg <= 0 {
@@ -213,5 +250,27 @@ func (j *job) adaptive() (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Files: files, Playlist: MasterPlaylist}, nil
+	return Result{Files: files, Playlist: MasterPlaylist, Report: report}, nil
+}
+
+// autoLadder asks the per-title extension for the rungs of this input.
+func (j *job) autoLadder() ([]Rung, []byte, error) {
+	var ext Extension
+	if j.op.env != nil {
+		ext = j.op.env.Extensions[ExtLadder]
+	}
+	if ext == nil {
+		return nil, nil, fmt.Errorf("ladder auto: per-title search not available on this node")
+	}
+	res, err := ext.Run(j.ctx, j.op, j.input, filepath.Join(j.outDir, "pertitle"), func(p float64) { j.progress(p / 2) })
+	if err != nil {
+		return nil, nil, fmt.Errorf("ladder auto: %w", err)
+	}
+	var rep struct {
+		Rungs []Rung `json:"rungs"`
+	}
+	if err := json.Unmarshal(res.Report, &rep); err != nil || len(rep.Rungs) == 0 {
+		return nil, nil, fmt.Errorf("ladder auto: no rungs chosen")
+	}
+	return rep.Rungs, res.Report, nil
 }

@@ -32,6 +32,9 @@ const (
 	TypeErase      = "erase"
 	// TypeSubtitles is speech to subtitles, run by the ai package.
 	TypeSubtitles = "subtitles"
+	// TypeAudit and TypeQuality are run by ai/ through Env.Extensions.
+	TypeAudit   = "audit"
+	TypeQuality = "quality"
 )
 
 // Operation is one thing to do to a file. It is a tagged union: Type names
@@ -63,6 +66,9 @@ type Operation struct {
 	Summary    *aispec.Summary    `json:"summary,omitempty" yaml:"summary,omitempty"`
 	ROI        *aispec.ROI        `json:"roi,omitempty" yaml:"roi,omitempty"`
 	Erase      *aispec.Erase      `json:"erase,omitempty" yaml:"erase,omitempty"`
+
+	Audit   *aispec.AuditSpec   `json:"audit,omitempty" yaml:"audit,omitempty"`
+	Quality *aispec.QualitySpec `json:"quality,omitempty" yaml:"quality,omitempty"`
 
 	env *Env
 }
@@ -179,6 +185,16 @@ func (op Operation) Validate() error {
 			return fmt.Errorf("subtitles: %w", err)
 		}
 		return nil
+	case TypeAudit:
+		if op.Audit == nil {
+			return nil
+		}
+		return op.Audit.Validate()
+	case TypeQuality:
+		if op.Quality == nil {
+			return nil
+		}
+		return op.Quality.Validate()
 	case "":
 		return fmt.Errorf("operation without a type")
 	default:
