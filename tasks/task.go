@@ -22,6 +22,9 @@ const (
 	StatusFail       Status = "FAIL"
 	StatusCanceled   Status = "CANCELED"
 	StatusSuccess    Status = "SUCCESS"
+	// StatusSkipped is an operation not run because a content audit of
+	// the same task blocked the file (event task.audit_blocked).
+	StatusSkipped Status = "SKIPPED"
 )
 
 // Terminal reports whether s is an end state.

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -277,7 +278,40 @@ func (tr *taskRun) execute() {
 		tr.mu.Unlock()
 		tr.write()
 		s.emit(t, "task.progress", map[string]any{"op": i, "type": op.Type, "state": st.State, "error": st.Error}, true)
+		if labels, blocked := auditBlocked(st); blocked {
+			tr.skipAfter(i)
+			s.emit(t, "task.audit_blocked", map[string]any{"op": i, "labels": labels}, true)
+			break
+		}
 	}
+}
+
+// auditBlocked reports whether an operation was a content audit whose
+// verdict is "block", with the labels that made it: the task's later
+// operations must not publish the file.
+func auditBlocked(st *OpState) (labels any, blocked bool) {
+	if st.Type != vod.TypeAudit || st.State != StatusSuccess || st.Result == nil || len(st.Result.Report) == 0 {
+		return nil, false
+	}
+	var rep struct {
+		Suggestion string `json:"suggestion"`
+		Labels     any    `json:"labels"`
+	}
+	if json.Unmarshal(st.Result.Report, &rep) != nil || rep.Suggestion != "block" {
+		return nil, false
+	}
+	return rep.Labels, true
+}
+
+// skipAfter marks every operation after i as skipped.
+func (tr *taskRun) skipAfter(i int) {
+	tr.mu.Lock()
+	for j := i + 1; j < len(tr.t.Ops); j++ {
+		tr.t.Ops[j].State = StatusSkipped
+	}
+	tr.t.Progress = 100
+	tr.mu.Unlock()
+	tr.write()
 }
 
 // urls turns result file paths into URL paths under base.
@@ -294,7 +328,7 @@ func (tr *taskRun) finish() *Task {
 	failed := 0
 	for i := range t.Ops {
 		switch t.Ops[i].State {
-		case StatusSuccess:
+		case StatusSuccess, StatusSkipped:
 		case StatusWaiting, StatusProcessing:
 			t.Ops[i].State = StatusCanceled
 			failed++
@@ -362,11 +396,13 @@ func (s *Service) taskEvent(t *Task, typ string, extra map[string]any) events.Ev
 }
 
 // emit sends a non-final task event to NATS and the bus, and when hook is
-// set and the task's notify mode is "change", to webhooks.
+// set and the task's notify mode is "change" (or, for task.audit_blocked,
+// "finish"), to webhooks.
 func (s *Service) emit(t *Task, typ string, extra map[string]any, hook bool) {
 	ev := s.taskEvent(t, typ, extra)
 	s.publish(ev)
-	if hook && t.Notify.Mode == config.NotifyChange {
+	// A blocked audit is news in every mode but none: it stops the task.
+	if hook && (t.Notify.Mode == config.NotifyChange || typ == "task.audit_blocked" && t.Notify.Mode != config.NotifyNone) {
 		s.deliverLater(t, ev)
 	}
 }
