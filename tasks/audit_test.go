@@ -3,9 +3,11 @@ package tasks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
+	"mps/internal/aispec"
 	"mps/internal/config"
 	"mps/internal/vod"
 )
@@ -61,5 +63,26 @@ func TestAuditBlockSkipsLaterOperations(t *testing.T) {
 				t.Fatalf("task.audit_blocked seen = %v, want %v", got, tc.wantEvent)
 			}
 		})
+	}
+}
+
+// TestFileRefsHeldToRoots: a quality reference or audit transcript outside
+// the allowed input roots is refused at submission, like an input.
+func TestFileRefsHeldToRoots(t *testing.T) {
+	svc, _ := startService(t, Config{})
+	in := testFile("h264_aac_1s_gop.mp4")
+	for _, op := range []vod.Operation{
+		{Type: vod.TypeQuality, Quality: &aispec.QualitySpec{Reference: "/etc/passwd"}},
+		{Type: vod.TypeAudit, Audit: &aispec.AuditSpec{Transcript: "/etc/mps/secret.json"}},
+	} {
+		_, _, err := svc.Submit(context.Background(), Request{Input: in, Operations: []config.OpRef{{Operation: op}}})
+		var bad *BadRequestError
+		if !errors.As(err, &bad) {
+			t.Errorf("%s with a file outside the roots: %v, want a bad request", op.Type, err)
+		}
+	}
+	ok := vod.Operation{Type: vod.TypeQuality, Quality: &aispec.QualitySpec{Reference: in}}
+	if _, _, err := svc.Submit(context.Background(), Request{Input: in, Operations: []config.OpRef{{Operation: ok}}}); err != nil {
+		t.Fatalf("a reference inside the roots refused: %v", err)
 	}
 }

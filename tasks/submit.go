@@ -10,6 +10,7 @@ import (
 	"mps/internal/redact"
 	"net/url"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -218,6 +219,9 @@ func (s *Service) resolveOp(r config.OpRef) (vod.Operation, error) {
 	if err := op.Validate(); err != nil {
 		return op, err
 	}
+	if err := s.checkFileRefs(op); err != nil {
+		return op, err
+	}
 	for _, name := range namesOf(op) {
 		if name.watermark && s.cfg.Watermarks == nil {
 			return op, fmt.Errorf("watermark %q: no watermark templates configured", name.n)
@@ -403,4 +407,22 @@ func (s *Service) List(ctx context.Context, o ListOptions) ([]Task, string, erro
 func marshal(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// checkFileRefs holds the files an operation reads besides its input (a
+// quality reference, an audit transcript given as an absolute path) to
+// the same allowed roots as inputs, so a request cannot make the server
+// read any file it can see.
+func (s *Service) checkFileRefs(op vod.Operation) error {
+	if op.Quality != nil && op.Quality.Reference != "" {
+		if _, err := s.localPath(op.Quality.Reference); err != nil {
+			return fmt.Errorf("quality.reference: %w", err)
+		}
+	}
+	if op.Audit != nil && filepath.IsAbs(op.Audit.Transcript) {
+		if _, err := s.localPath(op.Audit.Transcript); err != nil {
+			return fmt.Errorf("audit.transcript: %w", err)
+		}
+	}
+	return nil
 }
