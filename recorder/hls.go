@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"mps/internal/httpjson"
 	"mps/internal/stream"
 )
 
@@ -38,12 +39,12 @@ func (m *Manager) serveHLS(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, HLSPrefix)
 	i := strings.LastIndex(rest, "/")
 	if !ok || i < 0 {
-		httpError(w, http.StatusNotFound, "not found")
+		httpjson.WriteError(w, http.StatusNotFound, "not found")
 		return
 	}
 	path, file := rest[:i], rest[i+1:]
 	if err := stream.ValidPath(path); err != nil {
-		httpError(w, http.StatusBadRequest, "invalid path: "+err.Error())
+		httpjson.WriteError(w, http.StatusBadRequest, "invalid path: "+err.Error())
 		return
 	}
 	if file == "index.m3u8" {
@@ -51,14 +52,14 @@ func (m *Manager) serveHLS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, _, ok := m.tpl.parseFile(file); !ok {
-		httpError(w, http.StatusBadRequest, "invalid segment name")
+		httpjson.WriteError(w, http.StatusBadRequest, "invalid segment name")
 		return
 	}
 	var shift time.Duration
 	if v := r.URL.Query().Get("t"); v != "" {
 		us, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || us < 0 {
-			httpError(w, http.StatusBadRequest, "t: want the segment's offset in microseconds")
+			httpjson.WriteError(w, http.StatusBadRequest, "t: want the segment's offset in microseconds")
 			return
 		}
 		shift = time.Duration(us) * time.Microsecond
@@ -69,12 +70,12 @@ func (m *Manager) serveHLS(w http.ResponseWriter, r *http.Request) {
 func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path string) {
 	start, err := parseTimeParam(r, "start")
 	if err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
+		httpjson.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	end, err := parseTimeParam(r, "end")
 	if err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
+		httpjson.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	if !m.waitIndex(w, r) {
@@ -88,7 +89,7 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 		segs = append(segs, s)
 	}
 	if len(segs) == 0 {
-		httpError(w, http.StatusNotFound, "no recording in that range")
+		httpjson.WriteError(w, http.StatusNotFound, "no recording in that range")
 		return
 	}
 	target := 1.0

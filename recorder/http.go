@@ -1,7 +1,6 @@
 package recorder
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"mps/internal/httpjson"
 	"mps/internal/stream"
 )
 
@@ -37,7 +37,7 @@ func (m *Manager) Handler() http.Handler { return http.HandlerFunc(m.serveAPI) }
 func (m *Manager) serveAPI(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, APIPrefix)
 	if !ok {
-		httpError(w, http.StatusNotFound, "not found")
+		httpjson.WriteError(w, http.StatusNotFound, "not found")
 		return
 	}
 	rest = strings.TrimPrefix(rest, "/")
@@ -47,12 +47,12 @@ func (m *Manager) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// partial: the index is still being rebuilt after a start.
-		writeJSON(w, http.StatusOK, map[string]any{"items": m.List(), "partial": !m.ix.complete()})
+		httpjson.Write(w, http.StatusOK, map[string]any{"items": m.List(), "partial": !m.ix.complete()})
 		return
 	}
 	path, action, name := splitAPIPath(rest)
 	if err := stream.ValidPath(path); err != nil {
-		httpError(w, http.StatusBadRequest, "invalid path: "+err.Error())
+		httpjson.WriteError(w, http.StatusBadRequest, "invalid path: "+err.Error())
 		return
 	}
 	switch action {
@@ -61,7 +61,7 @@ func (m *Manager) serveAPI(w http.ResponseWriter, r *http.Request) {
 			methodNotAllowed(w, "GET")
 			return
 		}
-		writeJSON(w, http.StatusOK, m.Stats(path))
+		httpjson.Write(w, http.StatusOK, m.Stats(path))
 	case "start", "stop":
 		if r.Method != http.MethodPost {
 			methodNotAllowed(w, "POST")
@@ -72,7 +72,7 @@ func (m *Manager) serveAPI(w http.ResponseWriter, r *http.Request) {
 		} else {
 			_ = m.Stop(path)
 		}
-		writeJSON(w, http.StatusOK, m.Stats(path))
+		httpjson.Write(w, http.StatusOK, m.Stats(path))
 	case "segments":
 		if r.Method != http.MethodGet {
 			methodNotAllowed(w, "GET")
@@ -88,7 +88,7 @@ func (m *Manager) serveAPI(w http.ResponseWriter, r *http.Request) {
 		}
 		m.servePlayback(w, r, path)
 	default:
-		httpError(w, http.StatusNotFound, "not found")
+		httpjson.WriteError(w, http.StatusNotFound, "not found")
 	}
 }
 
@@ -124,12 +124,12 @@ type segmentJSON struct {
 func (m *Manager) serveSegmentList(w http.ResponseWriter, r *http.Request, path string) {
 	start, err := parseTimeParam(r, "start")
 	if err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
+		httpjson.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	end, err := parseTimeParam(r, "end")
 	if err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
+		httpjson.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	segs := m.ix.list(path, start, end)
@@ -141,13 +141,13 @@ func (m *Manager) serveSegmentList(w http.ResponseWriter, r *http.Request, path 
 			URL: APIPrefix + "/" + path + "/segments/" + s.Name,
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"path": path, "items": out, "partial": !m.ix.complete()})
+	httpjson.Write(w, http.StatusOK, map[string]any{"path": path, "items": out, "partial": !m.ix.complete()})
 }
 
 // serveSegment downloads (GET, with ranges) or deletes one segment.
 func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, path, name string) {
 	if _, _, ok := m.tpl.parseFile(name); !ok {
-		httpError(w, http.StatusBadRequest, "invalid segment name")
+		httpjson.WriteError(w, http.StatusBadRequest, "invalid segment name")
 		return
 	}
 	switch r.Method {
@@ -156,11 +156,11 @@ func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, path, nam
 	case http.MethodDelete:
 		switch err := m.DeleteSegment(path, name); {
 		case errors.Is(err, ErrSegmentNotFound):
-			httpError(w, http.StatusNotFound, err.Error())
+			httpjson.WriteError(w, http.StatusNotFound, err.Error())
 		case errors.Is(err, ErrSegmentBusy):
-			httpError(w, http.StatusConflict, err.Error())
+			httpjson.WriteError(w, http.StatusConflict, err.Error())
 		case err != nil:
-			httpError(w, http.StatusInternalServerError, err.Error())
+			httpjson.WriteError(w, http.StatusInternalServerError, err.Error())
 		default:
 			w.WriteHeader(http.StatusNoContent)
 		}
@@ -174,7 +174,7 @@ func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, path, nam
 func (m *Manager) serveSegmentFile(w http.ResponseWriter, r *http.Request, path, name string, shift time.Duration) {
 	seg, ok := m.ix.find(path, name)
 	if !ok {
-		httpError(w, http.StatusNotFound, ErrSegmentNotFound.Error())
+		httpjson.WriteError(w, http.StatusNotFound, ErrSegmentNotFound.Error())
 		return
 	}
 	m.ix.mu.RLock()
@@ -182,7 +182,7 @@ func (m *Manager) serveSegmentFile(w http.ResponseWriter, r *http.Request, path,
 	m.ix.mu.RUnlock()
 	f, err := os.Open(s.file)
 	if err != nil {
-		httpError(w, http.StatusNotFound, ErrSegmentNotFound.Error())
+		httpjson.WriteError(w, http.StatusNotFound, ErrSegmentNotFound.Error())
 		return
 	}
 	defer f.Close()
@@ -191,7 +191,7 @@ func (m *Manager) serveSegmentFile(w http.ResponseWriter, r *http.Request, path,
 		sec := io.NewSectionReader(f, 0, s.Size)
 		patches, err := tfdtShifts(sec, func(scale uint32) uint64 { return uint64(ticks(shift, int64(scale))) })
 		if err != nil {
-			httpError(w, http.StatusInternalServerError, err.Error())
+			httpjson.WriteError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
 		http.ServeContent(w, r, "", s.Start, &patchedReader{r: sec, patches: patches})
@@ -220,7 +220,7 @@ func (m *Manager) waitIndex(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	w.Header().Set("Retry-After", "5")
-	httpError(w, http.StatusServiceUnavailable, "the recordings index is being rebuilt; try again shortly")
+	httpjson.WriteError(w, http.StatusServiceUnavailable, "the recordings index is being rebuilt; try again shortly")
 	return false
 }
 
@@ -240,19 +240,7 @@ func parseTimeParam(r *http.Request, key string) (time.Time, error) {
 	return time.Time{}, errors.New(key + ": want an RFC 3339 time or Unix seconds")
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
-
-func httpError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
-}
-
 func methodNotAllowed(w http.ResponseWriter, allow string) {
 	w.Header().Set("Allow", allow)
-	httpError(w, http.StatusMethodNotAllowed, "method not allowed")
+	httpjson.WriteError(w, http.StatusMethodNotAllowed, "method not allowed")
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"mps/internal/httpjson"
 	"mps/internal/stream"
 )
 
@@ -34,7 +35,7 @@ const maxPlaybackDuration = 24 * time.Hour
 func (m *Manager) servePlayback(w http.ResponseWriter, r *http.Request, path string) {
 	req, err := parsePlayback(r)
 	if err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
+		httpjson.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	if !m.waitIndex(w, r) {
@@ -49,7 +50,7 @@ func (m *Manager) servePlayback(w http.ResponseWriter, r *http.Request, path str
 		}
 	}
 	if len(segs) == 0 || segs[0].Size == 0 {
-		httpError(w, http.StatusNotFound, "no recording in that range")
+		httpjson.WriteError(w, http.StatusNotFound, "no recording in that range")
 		return
 	}
 	select {
@@ -60,7 +61,7 @@ func (m *Manager) servePlayback(w http.ResponseWriter, r *http.Request, path str
 	}
 	tmp, err := os.MkdirTemp("", "mps-playback-")
 	if err != nil {
-		httpError(w, http.StatusInternalServerError, err.Error())
+		httpjson.WriteError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	defer os.RemoveAll(tmp)
@@ -78,13 +79,13 @@ func (m *Manager) servePlayback(w http.ResponseWriter, r *http.Request, path str
 	case errors.Is(err, errNotReadable):
 		list := filepath.Join(tmp, "list.txt")
 		if err := os.WriteFile(list, concatList(segs), 0o600); err != nil {
-			httpError(w, http.StatusInternalServerError, err.Error())
+			httpjson.WriteError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
 		args = concatArgs(req, max(0, req.start.Sub(segs[0].Start)), list, out)
 	default:
 		m.log.Warn("playback: recording unreadable", "path", path, "error", err)
-		httpError(w, http.StatusInternalServerError, "recording unreadable: "+err.Error())
+		httpjson.WriteError(w, http.StatusInternalServerError, "recording unreadable: "+err.Error())
 		return
 	}
 	m.runExport(w, r, path, args, stdin, out, req)
@@ -202,7 +203,7 @@ func (m *Manager) runExport(w http.ResponseWriter, r *http.Request, path string,
 	if feed != nil {
 		var err error
 		if in, err = cmd.StdinPipe(); err != nil {
-			httpError(w, http.StatusInternalServerError, err.Error())
+			httpjson.WriteError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
 	}
@@ -210,12 +211,12 @@ func (m *Manager) runExport(w http.ResponseWriter, r *http.Request, path string,
 	if out == pipeOut {
 		var err error
 		if stdout, err = cmd.StdoutPipe(); err != nil {
-			httpError(w, http.StatusInternalServerError, err.Error())
+			httpjson.WriteError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
 	}
 	if err := cmd.Start(); err != nil {
-		httpError(w, http.StatusInternalServerError, "start ffmpeg: "+err.Error())
+		httpjson.WriteError(w, http.StatusInternalServerError, "start ffmpeg: "+err.Error())
 		return
 	}
 	feedDone := make(chan error, 1)
@@ -241,12 +242,12 @@ func (m *Manager) runExport(w http.ResponseWriter, r *http.Request, path string,
 	ferr := <-feedDone
 	if err != nil {
 		m.log.Warn("playback stitching failed", "path", path, "error", err, "feed_error", ferr, "ffmpeg", strings.TrimSpace(stderr.String()))
-		httpError(w, http.StatusInternalServerError, "stitching failed")
+		httpjson.WriteError(w, http.StatusInternalServerError, "stitching failed")
 		return
 	}
 	f, err := os.Open(out)
 	if err != nil {
-		httpError(w, http.StatusInternalServerError, err.Error())
+		httpjson.WriteError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	defer f.Close()

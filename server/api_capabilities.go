@@ -8,6 +8,7 @@ import (
 
 	"mps/ai/ffmeta"
 	"mps/internal/config"
+	"mps/internal/httpjson"
 	"mps/internal/redact"
 )
 
@@ -86,5 +87,5 @@ func providers(cfg *config.Config) map[string]providerInfo {
 func (s *Server) apiCapabilities(w http.ResponseWriter, r *http.Request) {
 	c := s.caps
 	c.Providers = providers(s.Config())
-	writeJSON(w, http.StatusOK, c)
+	httpjson.Write(w, http.StatusOK, c)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"mps/internal/events"
+	"mps/internal/httpjson"
 )
 
 // eventLogSize is how many past events the console's event log keeps.
@@ -119,7 +120,7 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("limit"); v != "" {
 		var err error
 		if n, err = strconv.Atoi(v); err != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, "limit: want a whole number ≥ 0")
+			httpjson.WriteError(w, http.StatusBadRequest, "limit: want a whole number ≥ 0")
 			return
 		}
 	}
@@ -127,7 +128,7 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 	if s.evlog != nil {
 		list = s.evlog.last(n)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": list})
+	httpjson.Write(w, http.StatusOK, map[string]any{"events": list})
 }
 
 // apiEventStream answers GET /api/v1/events/stream with Server-Sent Events:
@@ -135,7 +136,7 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 // 15 s so proxies keep the connection open.
 func (s *Server) apiEventStream(w http.ResponseWriter, r *http.Request) {
 	if s.evlog == nil {
-		writeError(w, http.StatusNotImplemented, "no event log")
+		httpjson.WriteError(w, http.StatusNotImplemented, "no event log")
 		return
 	}
 	// The controller reaches the connection through wrapping writers (auth,
@@ -193,5 +194,5 @@ func (s *Server) apiListeners(w http.ResponseWriter, r *http.Request) {
 	if s.hls != nil {
 		out["hls"] = s.HTTPAddr()
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }

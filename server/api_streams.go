@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"mps/internal/httpjson"
 	"mps/internal/stream"
 )
 
@@ -67,38 +68,38 @@ func (s *Server) apiListStreams(w http.ResponseWriter, r *http.Request) {
 	for _, st := range s.paths.Streams() {
 		list = append(list, s.describe(st))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"streams": list})
+	httpjson.Write(w, http.StatusOK, map[string]any{"streams": list})
 }
 
 func (s *Server) apiGetStream(w http.ResponseWriter, r *http.Request) {
 	path := r.PathValue("path")
 	if err := stream.ValidPath(path); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		httpjson.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	st := s.paths.Get(path)
 	if st == nil {
-		writeError(w, http.StatusNotFound, "no stream on path "+path)
+		httpjson.WriteError(w, http.StatusNotFound, "no stream on path "+path)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.describe(st))
+	httpjson.Write(w, http.StatusOK, s.describe(st))
 }
 
 func (s *Server) apiKickStream(w http.ResponseWriter, r *http.Request) {
 	path := r.PathValue("path")
 	if err := stream.ValidPath(path); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		httpjson.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	if !s.paths.Kick(path) {
-		writeError(w, http.StatusNotFound, "no stream on path "+path)
+		httpjson.WriteError(w, http.StatusNotFound, "no stream on path "+path)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) apiGetConfig(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, struct {
+	httpjson.Write(w, http.StatusOK, struct {
 		*config.Config
 		Listeners map[string]string `json:"listeners"`
 	}{s.Config().Redacted(), s.boundAddrs()})

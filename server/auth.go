@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"mps/internal/auth"
+	"mps/internal/httpjson"
 	"mps/recorder"
 )
 
@@ -93,7 +94,7 @@ func (s *Server) guard(d door, h http.Handler) http.Handler {
 			if code == http.StatusUnauthorized {
 				w.Header().Set("WWW-Authenticate", auth.Challenge)
 			}
-			writeError(w, code, err.Error())
+			httpjson.WriteError(w, code, err.Error())
 			return
 		}
 		if who == "" {

@@ -1,11 +1,11 @@
 package server
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 
 	"mps/ai/transcripts"
+	"mps/internal/httpjson"
 	"mps/internal/pathmgr"
 	"mps/protocols/webrtc"
 	"mps/recorder"
@@ -21,7 +21,7 @@ import (
 func (s *Server) routes() (http.Handler, error) {
 	rt := newRouteTable()
 	rt.handleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": Version})
+		httpjson.Write(w, http.StatusOK, map[string]any{"status": "ok", "version": Version})
 	})
 	rt.handle("GET /metrics", s.guard(metricsDoor, s.metricsHandler()))
 	if s.wrtc != nil {
@@ -73,7 +73,7 @@ func (s *Server) apiRoutes(rt *routeTable) error {
 		if list == nil {
 			list = []pathmgr.SourceState{} // an empty list, not null
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"sources": list})
+		httpjson.Write(w, http.StatusOK, map[string]any{"sources": list})
 	}))
 	if s.rec != nil {
 		rec := s.guard(recordingsDoor, s.recordingQuota(s.rec.Handler()))
@@ -118,22 +118,4 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// writeJSON writes v as an indented JSON body with status code.
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
-
-// apiError is the body of every API error response.
-type apiError struct {
-	Error string `json:"error"`
-}
-
-func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, apiError{Error: msg})
 }

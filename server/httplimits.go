@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mps/internal/config"
+	"mps/internal/httpjson"
 )
 
 // limitBodies caps and paces every request body. Uploads may be as large
@@ -27,7 +28,7 @@ func (s *Server) limitBodies(next http.Handler) http.Handler {
 		lim := s.Config().HTTP.HTTPLimits
 		if !isUpload(r) {
 			if r.ContentLength > int64(lim.MaxBodySize) {
-				writeError(w, http.StatusRequestEntityTooLarge,
+				httpjson.WriteError(w, http.StatusRequestEntityTooLarge,
 					fmt.Sprintf("request body of %d bytes is over http.max_body_size (%d)", r.ContentLength, int64(lim.MaxBodySize)))
 				return
 			}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"mps/internal/config"
+	"mps/internal/httpjson"
 	"mps/internal/watermark"
 	"mps/tasks"
 	"mps/transcode"
@@ -75,7 +76,7 @@ func (s *Server) newTranscoder() *transcode.Manager {
 }
 
 func (s *Server) apiTranscoders(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"transcoders": s.tc.List()})
+	httpjson.Write(w, http.StatusOK, map[string]any{"transcoders": s.tc.List()})
 }
 
 // tasksConfig gives the task service the config's own sections; the

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"mps/internal/httpjson"
 	"mps/recorder"
 )
 
@@ -67,7 +68,7 @@ func (s *Server) recordingQuota(next http.Handler) http.Handler {
 			}
 			q.mu.Unlock()
 			if n >= max {
-				writeError(w, http.StatusTooManyRequests, fmt.Sprintf("recording quota: %d recordings started by this caller are running (auth.quotas.max_recordings)", n))
+				httpjson.WriteError(w, http.StatusTooManyRequests, fmt.Sprintf("recording quota: %d recordings started by this caller are running (auth.quotas.max_recordings)", n))
 				return
 			}
 		}
@@ -114,13 +115,13 @@ func (s *Server) uploadQuota(next http.Handler) http.Handler {
 		files, used := q.uploads[who], q.uploadBytes[who]
 		q.mu.Unlock()
 		if qc.MaxUploads > 0 && files >= qc.MaxUploads {
-			writeError(w, http.StatusTooManyRequests, fmt.Sprintf("upload quota: %d files uploaded by this caller (auth.quotas.max_uploads)", files))
+			httpjson.WriteError(w, http.StatusTooManyRequests, fmt.Sprintf("upload quota: %d files uploaded by this caller (auth.quotas.max_uploads)", files))
 			return
 		}
 		if limit := int64(qc.MaxUploadBytes); limit > 0 {
 			left := limit - used
 			if left <= 0 || r.ContentLength > left {
-				writeError(w, http.StatusTooManyRequests, fmt.Sprintf("upload quota: %d of %d bytes used by this caller (auth.quotas.max_upload_bytes)", used, limit))
+				httpjson.WriteError(w, http.StatusTooManyRequests, fmt.Sprintf("upload quota: %d of %d bytes used by this caller (auth.quotas.max_upload_bytes)", used, limit))
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, left)

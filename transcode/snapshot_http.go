@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"mps/internal/httpjson"
 	"mps/internal/stream"
 )
 
@@ -49,7 +50,7 @@ func (m *Manager) serveSnapshots(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, apiPrefix):
 		sp := strings.TrimSuffix(strings.TrimPrefix(p, apiPrefix), "/")
 		if err := stream.ValidPath(sp); err != nil {
-			httpError(w, http.StatusBadRequest, err.Error())
+			httpjson.WriteError(w, http.StatusBadRequest, err.Error())
 			return
 		}
 		switch r.Method {
@@ -59,23 +60,17 @@ func (m *Manager) serveSnapshots(w http.ResponseWriter, r *http.Request) {
 			m.snapshotNow(w, r, sp)
 		default:
 			w.Header().Set("Allow", "GET, HEAD, POST")
-			httpError(w, http.StatusMethodNotAllowed, "method not allowed")
+			httpjson.WriteError(w, http.StatusMethodNotAllowed, "method not allowed")
 		}
 	default:
 		http.NotFound(w, r)
 	}
 }
 
-func httpError(w http.ResponseWriter, code int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
-}
-
 func (m *Manager) serveSnapshotFile(w http.ResponseWriter, r *http.Request, rest string) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		httpError(w, http.StatusMethodNotAllowed, "method not allowed")
+		httpjson.WriteError(w, http.StatusMethodNotAllowed, "method not allowed")
 		return
 	}
 	sp, name := path.Split(rest)
@@ -126,7 +121,7 @@ func (m *Manager) snapshotNow(w http.ResponseWriter, r *http.Request, sp string)
 	width, _ := strconv.Atoi(r.URL.Query().Get("width"))
 	quality, _ := strconv.Atoi(r.URL.Query().Get("quality"))
 	if width < 0 || width > 8192 {
-		httpError(w, http.StatusBadRequest, "width out of range")
+		httpjson.WriteError(w, http.StatusBadRequest, "width out of range")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
@@ -135,20 +130,20 @@ func (m *Manager) snapshotNow(w http.ResponseWriter, r *http.Request, sp string)
 	s, err := m.hub.Read(ctx, stream.Request{Path: sp, Protocol: "snapshot", Query: r.URL.RawQuery, User: user, Pass: pass, RemoteAddr: r.RemoteAddr})
 	switch {
 	case errors.Is(err, stream.ErrNotFound):
-		httpError(w, http.StatusNotFound, err.Error())
+		httpjson.WriteError(w, http.StatusNotFound, err.Error())
 		return
 	case errors.Is(err, stream.ErrUnauthorized):
 		w.Header().Set("WWW-Authenticate", `Basic realm="mps"`)
-		httpError(w, http.StatusUnauthorized, err.Error())
+		httpjson.WriteError(w, http.StatusUnauthorized, err.Error())
 		return
 	case err != nil:
-		httpError(w, http.StatusBadRequest, err.Error())
+		httpjson.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	pic, err := m.Snapshot(ctx, s, width, quality)
 	if err != nil {
 		m.log.Warn("on-demand snapshot failed", "path", sp, "error", err)
-		httpError(w, http.StatusServiceUnavailable, err.Error())
+		httpjson.WriteError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
 	w.Header().Set("Content-Type", "image/jpeg")
