@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"mps/ai/livehl"
 	"mps/hls"
 	"mps/internal/auth"
 	"mps/internal/config"
@@ -50,6 +51,7 @@ type Server struct {
 	srt  *srt.Server
 	wrtc *webrtc.Server
 	rec  *recorder.Manager
+	hl   *livehl.Manager
 	hls  *hls.Server
 	tc   *transcode.Manager
 	jobs *tasks.Service
@@ -126,6 +128,8 @@ func (s *Server) Start() error {
 	}
 	s.rec = rec
 	s.paths.OnPublish(rec.StreamStarted)
+	s.hl = s.newHighlights(rec)
+	s.paths.OnPublish(s.hl.StreamStarted)
 
 	jobs, err := tasks.New(s.tasksConfig(), s.bus, s.log)
 	if err != nil {
@@ -273,6 +277,9 @@ func (s *Server) Close() {
 		}
 		s.cancel()
 		s.paths.Close()
+		if s.hl != nil {
+			s.hl.Close()
+		}
 		if s.rec != nil {
 			s.rec.Close()
 		}
