@@ -9,17 +9,25 @@ import (
 	"sync"
 )
 
+// Names of the live graph's print filters: ffmpeg prefixes each line
+// they log with "[NAME @ 0x...] ".
+const (
+	liveVideoTag = "[metadata@hlv @ "
+	liveAudioTag = "[ametadata@hla @ "
+)
+
 // LiveGraph is the analysis filter graph of a live input (MPEG-TS on
-// stdin): the same measures as the file pass, printed as metadata to the
-// descriptors vfd (picture) and afd (sound) as frames go by, so a
-// Timeline can follow a stream while it plays.
-func LiveGraph(audio bool, vfd, afd int) (graph string, maps []string) {
+// stdin) and its null outputs: the same measures as the file pass,
+// printed to ffmpeg's log (run it with -loglevel info -nostats) as frames
+// go by, so Timeline.Feed can follow a stream while it plays. The log is
+// used rather than a metadata file because a file is written through a
+// 32 KB buffer, which holds back a quarter of a minute of measures.
+func LiveGraph(audio bool) (graph string, maps []string) {
 	graph = "[0:v:0]scale=w=320:h=-2:flags=fast_bilinear,scdet=threshold=10," +
-		"blackdetect=d=0.5:pix_th=0.10,metadata=mode=print:file=pipe\\\\:" + strconv.Itoa(vfd) + "[v]"
+		"blackdetect=d=0.5:pix_th=0.10,metadata@hlv=mode=print[v]"
 	maps = []string{"-map", "[v]", "-f", "null", "-"}
 	if audio {
-		graph += ";[0:a:0]ebur128=metadata=1,silencedetect=n=-50dB:d=0.5,ametadata=mode=print:file=pipe\\\\:" +
-			strconv.Itoa(afd) + "[a]"
+		graph += ";[0:a:0]ebur128=metadata=1,silencedetect=n=-50dB:d=0.5,ametadata@hla=mode=print[a]"
 		maps = append(maps, "-map", "[a]", "-f", "null", "-")
 	}
 	return graph, maps
@@ -29,10 +37,10 @@ func LiveGraph(audio bool, vfd, afd int) (graph string, maps []string) {
 // the metadata LiveGraph prints, and picks the best clips of any stretch
 // of it with the same scoring as the file operation. Times are seconds of
 // the stream from its first frame. It is safe for concurrent use: one
-// goroutine per descriptor feeds it while another picks.
+// goroutine feeds it while another picks.
 type Timeline struct {
 	mu       sync.Mutex
-	audio    bool
+	hasAudio bool
 	motion   []float64
 	mcount   []int
 	loudness []float64
@@ -48,7 +56,7 @@ type Timeline struct {
 // NewTimeline starts an empty timeline; audio says whether sound is
 // measured (no sound: loudness and silence do not count).
 func NewTimeline(audio bool) *Timeline {
-	return &Timeline{audio: audio, blackAt: -1, quietAt: -1}
+	return &Timeline{hasAudio: audio, blackAt: -1, quietAt: -1}
 }
 
 // grow makes room for second s.
@@ -60,50 +68,105 @@ func (tl *Timeline) grow(s int) {
 	}
 }
 
-// FeedVideo reads the picture metadata until r ends.
-func (tl *Timeline) FeedVideo(r io.Reader) error {
-	return scanMeta(r, func(f frameMeta) {
-		tl.mu.Lock()
-		defer tl.mu.Unlock()
-		s := max(int(f.t), 0)
-		tl.grow(s)
-		tl.videoT = max(tl.videoT, f.t)
-		if v, ok := num(f.keys, "lavfi.scd.mafd"); ok {
-			tl.motion[s] += v
-			tl.mcount[s]++
+// Feed reads ffmpeg's log until r ends, taking the print filters' lines
+// into the timeline; every other line goes to other (may be nil), for
+// error messages.
+func (tl *Timeline) Feed(r io.Reader, other func(string)) error {
+	var video, audio lineFeed
+	video.fn, audio.fn = tl.video, tl.audio
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, liveVideoTag):
+			video.line(afterTag(line))
+		case strings.HasPrefix(line, liveAudioTag):
+			audio.line(afterTag(line))
+		case other != nil:
+			other(line)
 		}
-		if v, ok := num(f.keys, "lavfi.scd.time"); ok {
-			tl.cuts = append(tl.cuts, v)
-		}
-		if v, ok := num(f.keys, "lavfi.black_start"); ok {
-			tl.blackAt = v
-		}
-		if v, ok := num(f.keys, "lavfi.black_end"); ok && tl.blackAt >= 0 {
-			tl.black = append(tl.black, span{tl.blackAt, v})
-			tl.blackAt = -1
-		}
-	})
+	}
+	video.flush()
+	audio.flush()
+	return sc.Err()
 }
 
-// FeedAudio reads the sound metadata until r ends.
-func (tl *Timeline) FeedAudio(r io.Reader) error {
-	return scanMeta(r, func(f frameMeta) {
-		tl.mu.Lock()
-		defer tl.mu.Unlock()
-		s := max(int(f.t), 0)
-		tl.grow(s)
-		tl.audioT = max(tl.audioT, f.t)
-		if v, ok := num(f.keys, "lavfi.r128.M"); ok && v > tl.loudness[s] {
-			tl.loudness[s] = v
+func afterTag(line string) string {
+	if i := strings.Index(line, "] "); i >= 0 {
+		return line[i+2:]
+	}
+	return line
+}
+
+// lineFeed gathers one print filter's lines into frame blocks.
+type lineFeed struct {
+	cur frameMeta
+	fn  func(frameMeta)
+}
+
+func (f *lineFeed) line(line string) {
+	if strings.HasPrefix(line, "frame:") {
+		f.flush()
+		f.cur = frameMeta{t: -1, keys: map[string]string{}}
+		if i := strings.Index(line, "pts_time:"); i >= 0 {
+			if t, err := strconv.ParseFloat(strings.TrimSpace(line[i+9:]), 64); err == nil {
+				f.cur.t = t
+			}
 		}
-		if v, ok := num(f.keys, "lavfi.silence_start"); ok {
-			tl.quietAt = max(v, 0)
-		}
-		if v, ok := num(f.keys, "lavfi.silence_end"); ok && tl.quietAt >= 0 {
-			tl.silence = append(tl.silence, span{tl.quietAt, v})
-			tl.quietAt = -1
-		}
-	})
+		return
+	}
+	if k, v, ok := strings.Cut(line, "="); ok && f.cur.keys != nil {
+		f.cur.keys[k] = v
+	}
+}
+
+func (f *lineFeed) flush() {
+	if f.cur.keys != nil && f.cur.t >= 0 {
+		f.fn(f.cur)
+	}
+	f.cur = frameMeta{}
+}
+
+// video takes one picture frame's measures.
+func (tl *Timeline) video(f frameMeta) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	s := max(int(f.t), 0)
+	tl.grow(s)
+	tl.videoT = max(tl.videoT, f.t)
+	if v, ok := num(f.keys, "lavfi.scd.mafd"); ok {
+		tl.motion[s] += v
+		tl.mcount[s]++
+	}
+	if v, ok := num(f.keys, "lavfi.scd.time"); ok {
+		tl.cuts = append(tl.cuts, v)
+	}
+	if v, ok := num(f.keys, "lavfi.black_start"); ok {
+		tl.blackAt = v
+	}
+	if v, ok := num(f.keys, "lavfi.black_end"); ok && tl.blackAt >= 0 {
+		tl.black = append(tl.black, span{tl.blackAt, v})
+		tl.blackAt = -1
+	}
+}
+
+// audio takes one sound frame's measures.
+func (tl *Timeline) audio(f frameMeta) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	s := max(int(f.t), 0)
+	tl.grow(s)
+	tl.audioT = max(tl.audioT, f.t)
+	if v, ok := num(f.keys, "lavfi.r128.M"); ok && v > tl.loudness[s] {
+		tl.loudness[s] = v
+	}
+	if v, ok := num(f.keys, "lavfi.silence_start"); ok {
+		tl.quietAt = max(v, 0)
+	}
+	if v, ok := num(f.keys, "lavfi.silence_end"); ok && tl.quietAt >= 0 {
+		tl.silence = append(tl.silence, span{tl.quietAt, v})
+		tl.quietAt = -1
+	}
 }
 
 // Measured returns the stream time up to which every measure has
@@ -111,23 +174,33 @@ func (tl *Timeline) FeedAudio(r io.Reader) error {
 func (tl *Timeline) Measured() float64 {
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
-	if tl.audio {
+	if tl.hasAudio {
 		return min(tl.videoT, tl.audioT)
 	}
 	return tl.videoT
 }
 
 // Pick scores the whole seconds of [from, to) and returns up to top clips
-// of minLen-maxLen seconds, best first, in stream time. A black or silent
-// span still open at to counts as running to to.
-func (tl *Timeline) Pick(from, to float64, top int, minLen, maxLen float64) []Clip {
+// of minLen-maxLen seconds, best first, in stream time. No clip holds a
+// second that touches one of the taken spans (clips picked before), and a
+// black or silent span still open at to counts as running to to.
+func (tl *Timeline) Pick(from, to float64, top int, minLen, maxLen float64, taken [][2]float64) []Clip {
 	tl.mu.Lock()
 	a, off := tl.window(from, to)
 	tl.mu.Unlock()
 	if a == nil {
 		return nil
 	}
-	clips := pickClips(scoreSeconds(a, nil, nil), a, top, minLen, maxLen)
+	secs := scoreSeconds(a, nil, nil)
+	for i := range secs {
+		t0, t1 := off+float64(i), off+float64(i+1)
+		for _, sp := range taken {
+			if sp[0] < t1-0.25 && t0+0.25 < sp[1] {
+				secs[i].Excluded, secs[i].Score = true, 0
+			}
+		}
+	}
+	clips := pickClips(secs, a, top, minLen, maxLen)
 	for i := range clips {
 		clips[i].Start += off
 		clips[i].End += off
@@ -145,7 +218,7 @@ func (tl *Timeline) window(from, to float64) (*analysis, float64) {
 		return nil, 0
 	}
 	off := float64(s0)
-	a := &analysis{duration: float64(s1 - s0), audio: tl.audio,
+	a := &analysis{duration: float64(s1 - s0), audio: tl.hasAudio,
 		motion: make([]float64, s1-s0), loudness: append([]float64(nil), tl.loudness[s0:s1]...)}
 	for i := range a.motion {
 		if c := tl.mcount[s0+i]; c > 0 {

@@ -52,9 +52,9 @@ func (r *pathRun) pick(tl *highlights.Timeline, a *anchorTime, final bool) {
 	if final {
 		settle = 0
 	}
-	clips := tl.Pick(measured-r.rule.Window.Seconds(), measured, r.rule.Top, r.rule.MinSeconds, r.rule.MaxSeconds)
+	clips := tl.Pick(measured-r.rule.Window.Seconds(), measured, r.rule.Top, r.rule.MinSeconds, r.rule.MaxSeconds, r.takenSpans(a))
 	for _, c := range clips {
-		if c.End > measured-settle {
+		if c.End > measured-settle || c.Score < minClipScore {
 			continue
 		}
 		start, _ := a.at(c.Start)
@@ -70,6 +70,30 @@ func (r *pathRun) pick(tl *highlights.Timeline, a *anchorTime, final bool) {
 		h.URL = APIPrefix + r.path + "/clips/" + h.Name
 		r.pending = append(r.pending, h)
 	}
+}
+
+// minClipScore is the least mean score of a live clip: on calm footage
+// the best second of a window is only noise, and a live list should stay
+// empty rather than fill with it (a burst of motion and sound scores 0.8).
+const minClipScore = 0.2
+
+// takenSpans returns the clips listed and pending in stream time, so a
+// pick works around them.
+func (r *pathRun) takenSpans(a *anchorTime) [][2]float64 {
+	origin, _ := a.at(0)
+	var out [][2]float64
+	add := func(h Highlight) {
+		out = append(out, [2]float64{h.Start.Sub(origin).Seconds(), h.End.Sub(origin).Seconds()})
+	}
+	for _, p := range r.pending {
+		add(p)
+	}
+	r.m.mu.Lock()
+	defer r.m.mu.Unlock()
+	for _, l := range r.m.lists[r.path] {
+		add(l)
+	}
+	return out
 }
 
 // taken says whether h overlaps a clip listed or pending.

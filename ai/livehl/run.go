@@ -2,13 +2,12 @@ package livehl
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"time"
 
@@ -81,65 +80,73 @@ func isDone(s *stream.Stream) bool {
 	}
 }
 
-// session runs one ffmpeg analysis of the stream. The picture's and the
-// sound's metadata come back on descriptors 3 and 4; a ticker picks the
-// clips meanwhile, and once more when the stream ends.
+// session runs one ffmpeg analysis of the stream. Its measures come back
+// in its log (stderr); a ticker picks the clips meanwhile, and once more
+// when the stream ends.
 func (r *pathRun) session(ctx context.Context) error {
 	video, audio := tracks(r.s)
 	tl := highlights.NewTimeline(audio != nil)
-	vr, vw, err := os.Pipe()
-	if err != nil {
-		return err
-	}
-	ar, aw, err := os.Pipe()
-	if err != nil {
-		vr.Close()
-		vw.Close()
-		return err
-	}
-	graph, maps := highlights.LiveGraph(audio != nil, 3, 4)
-	args := append([]string{"-hide_banner", "-nostdin", "-loglevel", "error", "-f", "mpegts", "-i", "pipe:0",
-		"-filter_complex", graph}, maps...)
+	graph, maps := highlights.LiveGraph(audio != nil)
+	args := append([]string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "info",
+		"-f", "mpegts", "-i", "pipe:0", "-filter_complex", graph}, maps...)
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cmd := exec.CommandContext(sctx, r.m.cfg.FFmpeg, args...)
-	cmd.ExtraFiles = []*os.File{vw, aw}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
 	cmd.WaitDelay = 5 * time.Second
 	stdin, err := cmd.StdinPipe()
-	if err == nil {
-		err = cmd.Start()
-	}
-	vw.Close()
-	aw.Close()
 	if err != nil {
-		vr.Close()
-		ar.Close()
+		return err
+	}
+	logr, err := cmd.StderrPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start ffmpeg: %w", err)
 	}
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); defer vr.Close(); _ = tl.FeedVideo(vr) }()
-	go func() { defer wg.Done(); defer ar.Close(); _ = tl.FeedAudio(ar) }()
+	var errTail lastLines
+	fed := make(chan struct{})
+	go func() { defer close(fed); _ = tl.Feed(logr, errTail.add) }()
 	var anchor anchorTime
 	tickDone := make(chan struct{})
 	go func() { defer close(tickDone); r.ticker(sctx, tl, &anchor) }()
 	ferr := feed(sctx, r.s, stdin, video, audio, &anchor)
 	_ = stdin.Close()
+	<-fed // the log ends when ffmpeg exits
 	werr := cmd.Wait()
-	wg.Wait()
 	cancel()
 	<-tickDone
-	if errors.Is(ferr, io.EOF) || ctx.Err() != nil {
+	if errors.Is(ferr, io.EOF) {
 		// The stream ended: every clip measured so far is complete.
 		r.pick(tl, &anchor, true)
 		return nil
 	}
 	if werr != nil {
-		return fmt.Errorf("ffmpeg: %w: %s", werr, bytes.TrimSpace(stderr.Bytes()))
+		return fmt.Errorf("ffmpeg: %w: %s", werr, errTail.String())
 	}
 	return ferr
+}
+
+// lastLines keeps the last few lines of ffmpeg's log that are not
+// measures, for the error message when it fails.
+type lastLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *lastLines) add(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, s)
+	if len(l.lines) > 8 {
+		l.lines = l.lines[1:]
+	}
+}
+
+func (l *lastLines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "; ")
 }
 
 // ticker picks clips and cuts the ready ones every Tick until ctx ends.
