@@ -162,6 +162,11 @@ func (r *pathRun) cutReady(ctx context.Context) {
 	var still []Highlight
 	for _, h := range r.pending {
 		if until.Before(h.End) {
+			if time.Since(h.End) > r.rule.Window {
+				r.m.cfg.Log.Warn("live highlight dropped: not recorded (is record enabled for the path?)",
+					"path", r.path, "start", h.Start)
+				continue
+			}
 			still = append(still, h)
 			continue
 		}
