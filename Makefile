@@ -13,7 +13,8 @@ GOBIN     := $(shell $(GO) env GOPATH)/bin
 # Debian packages the server and its tests need, as "command:package" pairs
 # (a command on PATH, or an absolute file that the package installs).
 DEB_DEPS := ffmpeg:ffmpeg ffprobe:ffmpeg chromium:chromium node:nodejs npm:npm \
-	/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
+	/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core \
+	tesseract:tesseract-ocr /usr/share/tesseract-ocr/5/tessdata/eng.traineddata:tesseract-ocr-eng
 
 # The real S3 server of the storage tests: SeaweedFS's weed, built once from
 # its Go module at a pinned version and cached outside the repo.

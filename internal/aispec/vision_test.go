@@ -33,6 +33,7 @@ func TestVisionSpecsValidate(t *testing.T) {
 		{"roi qoffset", ROI{Encode: &ROIEncode{QOffset: -3}}, "qoffset"},
 		{"erase ok", Erase{Boxes: []EraseBox{{X: 1, Y: 1, W: 10, H: 10, Start: 1, End: 2}}}, ""},
 		{"erase nothing", Erase{}, "no boxes"},
+		{"erase from ocr", Erase{FromOCR: true}, ""},
 		{"erase empty box", Erase{Boxes: []EraseBox{{W: 0, H: 5}}}, "positive"},
 		{"erase bad range", Erase{Boxes: []EraseBox{{W: 5, H: 5, Start: 3, End: 2}}}, "time range"},
 		{"erase roi not json", Erase{FromROI: "roi.txt"}, "from_roi"},
