@@ -46,9 +46,12 @@ func Find(ctx context.Context, input string, dur, sampleFPS float64) ([]aispec.R
 	}
 	defer os.RemoveAll(dir)
 	// Sample i is the first frame at or after i periods (the fps filter
-	// would take a frame up to half a period early).
+	// would take a frame up to half a period early). Tesseract reads
+	// grey pictures: its page layout analysis took coloured backgrounds
+	// for images and missed boxed lines on them (testsrc2, gradients)
+	// that it reads in grey.
 	period := 1 / sampleFPS
-	vf := "select='gte(t\\," + strconv.FormatFloat(period, 'f', -1, 64) + "*selected_n)'"
+	vf := "select='gte(t\\," + strconv.FormatFloat(period, 'f', -1, 64) + "*selected_n)',format=gray"
 	args := []string{"-i", input, "-map", "0:v:0", "-vf", vf, "-fps_mode", "passthrough", filepath.Join(dir, "f%06d.png")}
 	if err := ffexec.FFmpeg(ctx, args, dur, nil); err != nil {
 		return nil, fmt.Errorf("ocr frames: %w", err)
@@ -74,6 +77,7 @@ func Find(ctx context.Context, input string, dur, sampleFPS float64) ([]aispec.R
 		}
 		if n := len(out); n > 0 && sameBoxes(out[n-1].Boxes, boxes) {
 			out[n-1].End = r.End
+			out[n-1].Boxes = unite(out[n-1].Boxes, boxes)
 			continue
 		}
 		out = append(out, r)
@@ -143,18 +147,41 @@ func hasText(s string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0
 }
 
-// sameBoxes says whether two samples found the same lines (within 8 px).
+// sameBoxes says whether two samples found the same lines: as many, and
+// each overlapping its counterpart by at least 60% (intersection over
+// union); tesseract's box of one line varies by a few pixels and a stray
+// mark between frames.
 func sameBoxes(a, b []aispec.ROIBox) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	near := func(x, y int) bool { return math.Abs(float64(x-y)) <= 8 }
 	for i := range a {
-		if !near(a[i].X, b[i].X) || !near(a[i].Y, b[i].Y) || !near(a[i].W, b[i].W) || !near(a[i].H, b[i].H) {
+		if iou(a[i], b[i]) < 0.6 {
 			return false
 		}
 	}
 	return true
+}
+
+func iou(a, b aispec.ROIBox) float64 {
+	iw := min(a.X+a.W, b.X+b.W) - max(a.X, b.X)
+	ih := min(a.Y+a.H, b.Y+b.H) - max(a.Y, b.Y)
+	if iw <= 0 || ih <= 0 {
+		return 0
+	}
+	inter := float64(iw * ih)
+	return inter / (float64(a.W*a.H+b.W*b.H) - inter)
+}
+
+// unite grows each box of a to hold its counterpart in b (same lines).
+func unite(a, b []aispec.ROIBox) []aispec.ROIBox {
+	out := make([]aispec.ROIBox, len(a))
+	for i := range a {
+		x0, y0 := min(a[i].X, b[i].X), min(a[i].Y, b[i].Y)
+		x1, y1 := max(a[i].X+a[i].W, b[i].X+b[i].W), max(a[i].Y+a[i].H, b[i].Y+b[i].H)
+		out[i] = aispec.ROIBox{X: x0, Y: y0, W: x1 - x0, H: y1 - y0, Score: min(a[i].Score, b[i].Score)}
+	}
+	return out
 }
 
 // Merge unites two range lists that each cover the file in time order

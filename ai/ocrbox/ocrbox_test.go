@@ -12,7 +12,7 @@ import (
 	"mps/internal/testutil"
 )
 
-// MakeTextClip-like fixture: 8 s of 640x360 testsrc2 with a boxed white
+// textClip writes 8 s of 640x360 moving gradients with a boxed white
 // line "CONFIDENTIAL INVOICE 4821" at (60, 150) from 1.5 to 5.5 s.
 func textClip(t *testing.T) string {
 	t.Helper()
@@ -22,7 +22,7 @@ func textClip(t *testing.T) string {
 	vf := "drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:text='CONFIDENTIAL INVOICE 4821':" +
 		"fontsize=32:fontcolor=white:box=1:boxcolor=black:boxborderw=10:x=60:y=150:enable='between(t,1.5,5.5)'"
 	cmd := exec.Command("ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
-		"testsrc2=s=640x360:r=25:d=8", "-vf", vf, "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", out)
+		"gradients=s=640x360:r=25:d=8:speed=0.05:seed=1", "-vf", vf, "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", out)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("ffmpeg: %v %s", err, b)
 	}
