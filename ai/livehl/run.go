@@ -87,8 +87,10 @@ func (r *pathRun) session(ctx context.Context) error {
 	video, audio := tracks(r.s)
 	tl := highlights.NewTimeline(audio != nil)
 	graph, maps := highlights.LiveGraph(audio != nil)
+	// One decoding thread: the analysis keeps up with a live 720p30
+	// stream at about 6% of a core, and many paths share the machine.
 	args := append([]string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "info",
-		"-f", "mpegts", "-i", "pipe:0", "-filter_complex", graph}, maps...)
+		"-threads", "1", "-f", "mpegts", "-i", "pipe:0", "-filter_complex", graph}, maps...)
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cmd := exec.CommandContext(sctx, r.m.cfg.FFmpeg, args...)
