@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"mps/internal/aispec"
 	"mps/internal/testutil"
 	"mps/internal/vod"
 )
@@ -53,5 +54,34 @@ func TestReelCrossfade(t *testing.T) {
 				t.Errorf("reel decode with -xerror: %v %s", err, msg)
 			}
 		})
+	}
+}
+
+// TestHighlightsCrossfade runs the operation with crossfade 0.5 s: the
+// reel lasts the picked clips' sum less 0.5 s per join (to a frame) and
+// decodes with -xerror.
+func TestHighlightsCrossfade(t *testing.T) {
+	testutil.NeedCommand(t, "ffmpeg")
+	dir := t.TempDir()
+	clip := makeEventClip(t, dir, 40, 320, 180)
+	_, rep, err := run(t, &aispec.Highlights{Top: 3, MinSeconds: 3, MaxSeconds: 6, Crossfade: 0.5}, clip.path, filepath.Join(dir, "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Clips) < 2 || rep.Reel == "" {
+		t.Fatalf("%d clips, reel %q: want at least 2 clips joined", len(rep.Clips), rep.Reel)
+	}
+	var sum float64
+	for _, c := range rep.Clips {
+		sum += c.End - c.Start
+	}
+	want := sum - float64(len(rep.Clips)-1)*0.5
+	reel := filepath.Join(dir, "out", rep.Reel)
+	v, a := probeStreams(t, reel)
+	if got := float64(v) / 25; got < want-0.04-1e-9 || got > want+0.04+1e-9 || a < want-0.04 || a > want+0.04 {
+		t.Errorf("reel %d frames (%.3f s), audio %.3f s; want %.2f s ± one frame", v, got, a, want)
+	}
+	if msg, err := exec.Command("ffmpeg", "-v", "error", "-xerror", "-i", reel, "-f", "null", "-").CombinedOutput(); err != nil || len(msg) > 0 {
+		t.Errorf("reel decode with -xerror: %v %s", err, msg)
 	}
 }
