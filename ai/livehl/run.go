@@ -108,7 +108,13 @@ func (r *pathRun) session(ctx context.Context) error {
 	}
 	var errTail lastLines
 	fed := make(chan struct{})
-	go func() { defer close(fed); _ = tl.Feed(logr, errTail.add) }()
+	go func() {
+		defer close(fed)
+		_ = tl.Feed(logr, errTail.add)
+		// The log ends when ffmpeg exits: stop feeding it (a reader
+		// waiting on an idle stream would not notice otherwise).
+		cancel()
+	}()
 	var anchor anchorTime
 	tickDone := make(chan struct{})
 	go func() { defer close(tickDone); r.ticker(sctx, tl, &anchor) }()
