@@ -7,6 +7,7 @@ import (
 	"mps/ai/transcripts"
 	"mps/internal/httpjson"
 	"mps/internal/pathmgr"
+	"mps/ai/livehl"
 	"mps/protocols/webrtc"
 	"mps/recorder"
 	"mps/transcode"
@@ -79,6 +80,9 @@ func (s *Server) apiRoutes(rt *routeTable) error {
 		rec := s.guard(recordingsDoor, s.recordingQuota(s.rec.Handler()))
 		rt.mount(rec, recorder.APIRoutes(), recorder.APIPrefix, recorder.APIPrefix+"/")
 		rt.mux.Handle(recorder.HLSPrefix, s.guard(recordingsHLSDoor, s.rec.HLSHandler()))
+	}
+	if s.hl != nil {
+		rt.mount(s.guard(highlightsDoor, s.hl.Handler()), livehl.APIRoutes(), livehl.APIPrefix)
 	}
 	if s.tc != nil {
 		api("GET /api/v1/transcoders", http.HandlerFunc(s.apiTranscoders))

@@ -14,6 +14,7 @@ import (
 
 	"mps/ai/livesubs"
 	"mps/ai/transcripts"
+	"mps/ai/livehl"
 	"mps/hls"
 	"mps/internal/auth"
 	"mps/internal/certfile"
@@ -54,6 +55,7 @@ type Server struct {
 	srt  *srt.Server
 	wrtc *webrtc.Server
 	rec  *recorder.Manager
+	hl   *livehl.Manager
 	hls  *hls.Server
 	tc   *transcode.Manager
 	jobs *tasks.Service
@@ -144,6 +146,8 @@ func (s *Server) Start() error {
 	s.paths.OnPublish(rec.StreamStarted)
 	s.startTranscripts()
 	s.startLiveSubtitles()
+	s.hl = s.newHighlights(rec)
+	s.paths.OnPublish(s.hl.StreamStarted)
 
 	if s.store, err = storage.OpenAll(cfg.Storage, nil); err != nil {
 		s.Close()
@@ -320,6 +324,9 @@ func (s *Server) Close() {
 			p.Close()
 		}
 		s.paths.Close()
+		if s.hl != nil {
+			s.hl.Close()
+		}
 		if s.rec != nil {
 			s.rec.Close()
 		}

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"mps/ai/internal/ffexec"
+	"mps/ai/ocrbox"
 	"mps/ai/summary"
 	"mps/internal/aispec"
 	"mps/internal/vod"
@@ -53,6 +54,13 @@ func (Extension) Run(ctx context.Context, op vod.Operation, input, outDir string
 		}
 		boxes = append(boxes, more...)
 	}
+	if spec.FromOCR {
+		text, err := ocrbox.Find(ctx, input, info.Duration, 0)
+		if err != nil {
+			return vod.Result{}, fmt.Errorf("from_ocr: %w", err)
+		}
+		boxes = append(boxes, rangeBoxes(text)...)
+	}
 	var filters []string
 	rep := Report{Boxes: []aispec.EraseBox{}, Output: "erase.mp4"}
 	for _, b := range boxes {
@@ -91,8 +99,7 @@ func (Extension) Run(ctx context.Context, op vod.Operation, input, outDir string
 	return vod.Result{Files: files, Report: data}, nil
 }
 
-// roiBoxes reads a roi report and turns every box of every range into a
-// box over that range.
+// roiBoxes reads a roi report's boxes.
 func roiBoxes(path string) ([]aispec.EraseBox, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -102,8 +109,13 @@ func roiBoxes(path string) ([]aispec.EraseBox, error) {
 	if err := json.Unmarshal(data, &rep); err != nil || rep.Ranges == nil {
 		return nil, fmt.Errorf("from_roi %s: not a roi report (want {\"ranges\": [...]}): %w", filepath.Base(path), err)
 	}
+	return rangeBoxes(rep.Ranges), nil
+}
+
+// rangeBoxes turns every box of every range into a box over that range.
+func rangeBoxes(ranges []aispec.ROIRange) []aispec.EraseBox {
 	var out []aispec.EraseBox
-	for _, r := range rep.Ranges {
+	for _, r := range ranges {
 		for _, b := range r.Boxes {
 			end := r.End
 			if end <= r.Start {
@@ -112,7 +124,7 @@ func roiBoxes(path string) ([]aispec.EraseBox, error) {
 			out = append(out, aispec.EraseBox{X: b.X, Y: b.Y, W: b.W, H: b.H, Start: r.Start, End: end})
 		}
 	}
-	return out, nil
+	return out
 }
 
 // fitBox grows b by margin and clips it so delogo accepts it: delogo

@@ -1,14 +1,12 @@
 package highlights
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"mps/ai/internal/ffexec"
 )
@@ -80,30 +78,7 @@ func readMeta(path string, fn func(frameMeta)) error {
 		return fmt.Errorf("analysis: %w", err)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	cur := frameMeta{t: -1}
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "frame:") {
-			if cur.t >= 0 {
-				fn(cur)
-			}
-			cur = frameMeta{t: -1, keys: map[string]string{}}
-			if i := strings.Index(line, "pts_time:"); i >= 0 {
-				if t, err := strconv.ParseFloat(strings.TrimSpace(line[i+9:]), 64); err == nil {
-					cur.t = t
-				}
-			}
-			continue
-		}
-		if k, v, ok := strings.Cut(line, "="); ok && cur.keys != nil {
-			cur.keys[k] = v
-		}
-	}
-	if cur.t >= 0 {
-		fn(cur)
-	}
-	return sc.Err()
+	return scanMeta(f, fn)
 }
 
 func num(m map[string]string, k string) (float64, bool) {

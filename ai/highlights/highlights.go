@@ -83,7 +83,7 @@ func (Extension) Run(ctx context.Context, op vod.Operation, input, outDir string
 	if rep.SceneCuts == nil {
 		rep.SceneCuts = []float64{}
 	}
-	names, err := writeMedia(ctx, input, outDir, info, &rep, !spec.NoReel, progress)
+	names, err := writeMedia(ctx, input, outDir, info, &rep, !spec.NoReel, spec.Crossfade, progress)
 	if err != nil {
 		return vod.Result{}, err
 	}
@@ -101,9 +101,10 @@ func (Extension) Run(ctx context.Context, op vod.Operation, input, outDir string
 	return vod.Result{Files: files, Report: report}, nil
 }
 
-// writeMedia writes a thumbnail per clip and, when reel is set, the reel;
-// it returns the names written.
-func writeMedia(ctx context.Context, input, outDir string, info *vod.MediaInfo, rep *Report, reel bool, progress func(float64)) ([]string, error) {
+// writeMedia writes a thumbnail per clip and, when reel is set, the reel
+// (cut and copied, or blended with crossfade seconds between clips); it
+// returns the names written.
+func writeMedia(ctx context.Context, input, outDir string, info *vod.MediaInfo, rep *Report, reel bool, crossfade float64, progress func(float64)) ([]string, error) {
 	work, err := os.MkdirTemp("", "mps-reel-")
 	if err != nil {
 		return nil, err
@@ -125,14 +126,25 @@ func writeMedia(ctx context.Context, input, outDir string, info *vod.MediaInfo, 
 	if !reel || len(rep.Clips) == 0 {
 		return names, nil
 	}
+	inTime := append([]Clip(nil), rep.Clips...)
+	sort.Slice(inTime, func(i, j int) bool { return inTime[i].Start < inTime[j].Start })
+	if crossfade > 0 {
+		spans := make([][2]float64, len(inTime))
+		for i, c := range inTime {
+			spans[i] = [2]float64{c.Start, c.End}
+		}
+		rep.Reel = "highlights.mp4"
+		if err := joinCrossfade(ctx, video, input, spans, info.HasAudio(), crossfade, filepath.Join(outDir, rep.Reel)); err != nil {
+			return nil, err
+		}
+		return append(names, rep.Reel), nil
+	}
 	keys, err := keyframes(ctx, video)
 	if err != nil {
 		return nil, err
 	}
 	w := &reelWriter{video: video, input: input, copyable: info.VideoCodec == "h264", audio: info.HasAudio(),
 		fps: max(info.FPS, 1), dir: work}
-	inTime := append([]Clip(nil), rep.Clips...)
-	sort.Slice(inTime, func(i, j int) bool { return inTime[i].Start < inTime[j].Start })
 	frame := 1 / max(info.FPS, 1)
 	for i, c := range inTime {
 		if err := w.add(ctx, planCut(keys, c.Start, c.End, frame)); err != nil {

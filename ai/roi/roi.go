@@ -9,10 +9,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 
 	"mps/ai/internal/ffexec"
+	"mps/ai/ocrbox"
 	"mps/internal/aispec"
 	"mps/internal/vod"
 )
@@ -99,6 +101,13 @@ func Detect(ctx context.Context, input string, info *vod.MediaInfo, spec aispec.
 		}
 	}
 	rep.Ranges = toRanges(samples, buildTracks(samples), info.Duration, k, info.Width, info.Height)
+	if spec.Text {
+		text, err := ocrbox.Find(ctx, input, info.Duration, min(spec.SampleFPS, ocrbox.DefaultSampleFPS))
+		if err != nil {
+			return aispec.ROIReport{}, fmt.Errorf("text regions: %w", err)
+		}
+		rep.Ranges = ocrbox.Merge(rep.Ranges, text)
+	}
 	if rep.Ranges == nil {
 		rep.Ranges = []aispec.ROIRange{}
 	}

@@ -12,6 +12,10 @@ type Erase struct {
 	// erased over that range. A relative name is looked up next to this
 	// operation's output folder.
 	FromROI string `json:"from_roi,omitempty" yaml:"from_roi,omitempty"`
+	// FromOCR erases the lines of text tesseract reads on the frames
+	// (sampled every 2 s; each line over its sample's 2 s): burnt-in
+	// captions or tickers. Text over a busy picture may be missed.
+	FromOCR bool `json:"from_ocr,omitempty" yaml:"from_ocr,omitempty"`
 	// Margin grows every box by this many pixels on each side.
 	Margin int `json:"margin,omitempty" yaml:"margin,omitempty"`
 }
@@ -29,8 +33,8 @@ type EraseBox struct {
 
 // Validate checks the settings without touching a file.
 func (e Erase) Validate() error {
-	if len(e.Boxes) == 0 && e.FromROI == "" {
-		return fmt.Errorf("no boxes and no from_roi")
+	if len(e.Boxes) == 0 && e.FromROI == "" && !e.FromOCR {
+		return fmt.Errorf("no boxes, no from_roi and no from_ocr")
 	}
 	if e.Margin < 0 {
 		return fmt.Errorf("negative margin")

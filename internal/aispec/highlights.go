@@ -25,6 +25,10 @@ type Highlights struct {
 	// NoReel skips cutting the reel; the JSON and thumbnails are still
 	// written.
 	NoReel bool `json:"no_reel,omitempty" yaml:"no_reel,omitempty"`
+	// Crossfade, in seconds, blends each clip of the reel into the next
+	// (picture and sound). The reel is then re-encoded whole, since a
+	// blend has no source frames to copy; 0 joins the clips by cuts.
+	Crossfade float64 `json:"crossfade,omitempty" yaml:"crossfade,omitempty"`
 }
 
 // Defaults of [Highlights].
@@ -60,6 +64,10 @@ func (h Highlights) Validate() error {
 		return fmt.Errorf("max_seconds %g below min_seconds %g", h.MaxSeconds, h.MinSeconds)
 	case h.MaxSeconds > 600:
 		return fmt.Errorf("max_seconds %g above 600", h.MaxSeconds)
+	case h.Crossfade < 0 || h.Crossfade > 5:
+		return fmt.Errorf("crossfade %g out of range 0-5 seconds", h.Crossfade)
+	case h.Crossfade > 0 && h.Crossfade >= h.MinSeconds/2:
+		return fmt.Errorf("crossfade %g must be under half of min_seconds %g", h.Crossfade, h.MinSeconds)
 	}
 	for _, k := range h.Keywords {
 		if strings.TrimSpace(k) == "" {

@@ -14,6 +14,10 @@ type ROI struct {
 	MinFace int `json:"min_face,omitempty" yaml:"min_face,omitempty"`
 	// Threshold is the cascade score a detection needs (default 5).
 	Threshold float64 `json:"threshold,omitempty" yaml:"threshold,omitempty"`
+	// Text adds the lines of text tesseract reads on the frames (sampled
+	// at most every 2 s) as regions, for screen content: slides and
+	// captions keep their bits like faces.
+	Text bool `json:"text,omitempty" yaml:"text,omitempty"`
 	// Encode, when set, writes roi.mp4 with the boxes as x264 regions of
 	// interest.
 	Encode *ROIEncode `json:"encode,omitempty" yaml:"encode,omitempty"`

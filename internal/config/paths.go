@@ -65,9 +65,52 @@ type PathRule struct {
 	Subtitles *LiveSubtitles `yaml:"subtitles" json:"subtitles,omitempty"`
 	// QC watches the live stream's quality (see QC); nil is off.
 	QC *QC `yaml:"qc" json:"qc,omitempty"`
+	// Highlights keeps a rolling list of the best moments of the path's
+	// live stream, each cut from its recording as a clip.
+	Highlights *LiveHighlights `yaml:"highlights" json:"highlights,omitempty"`
 
 	// re is Pattern compiled (for "~" patterns), set by validation.
 	re *regexp.Regexp
+}
+
+// LiveHighlights is a rule's highlights section: live analysis of the
+// path scores every second (motion, loudness, scene cuts, as the
+// highlights operation does) and the best clips of the last Window are
+// cut from the recording, which must be on for the path.
+type LiveHighlights struct {
+	Enabled bool `yaml:"enabled" json:"enabled"`
+	// Window is how far back the rolling list reaches (default 10m).
+	Window Duration `yaml:"window" json:"window"`
+	// Top is how many clips the list holds at most (default 5).
+	Top int `yaml:"top" json:"top"`
+	// MinSeconds and MaxSeconds bound a clip's length (defaults 4, 12).
+	MinSeconds float64 `yaml:"min_seconds" json:"min_seconds"`
+	MaxSeconds float64 `yaml:"max_seconds" json:"max_seconds"`
+}
+
+// Defaults of [LiveHighlights].
+const (
+	DefaultHighlightsWindow = Duration(10 * 60e9)
+	DefaultHighlightsTop    = 5
+	DefaultHighlightsMin    = 4.0
+	DefaultHighlightsMax    = 12.0
+)
+
+// withDefaults fills the zero fields.
+func (h LiveHighlights) withDefaults() LiveHighlights {
+	if h.Window == 0 {
+		h.Window = DefaultHighlightsWindow
+	}
+	if h.Top == 0 {
+		h.Top = DefaultHighlightsTop
+	}
+	if h.MinSeconds == 0 {
+		h.MinSeconds = DefaultHighlightsMin
+	}
+	if h.MaxSeconds == 0 {
+		h.MaxSeconds = max(DefaultHighlightsMax, h.MinSeconds)
+	}
+	return h
 }
 
 // RecordOverride is a partial record section: a nil field inherits the
@@ -135,6 +178,9 @@ type ResolvedRule struct {
 	Subtitles LiveSubtitles `json:"subtitles"`
 	// QC is the rule's live quality control (zero when off).
 	QC QC `json:"qc"`
+	// Highlights is the rule's live highlights section with its defaults
+	// (Enabled false when the rule has none).
+	Highlights LiveHighlights `json:"highlights"`
 	// Ladder lists the rendition paths of this path's HLS multivariant
 	// playlist (from the rule's hls.ladder).
 	Ladder []string `json:"ladder,omitempty"`
@@ -257,6 +303,9 @@ func (c *Config) resolve(r *PathRule) ResolvedRule {
 	}
 	if r.Subtitles != nil {
 		res.Subtitles = *r.Subtitles
+	}
+	if r.Highlights != nil {
+		res.Highlights = r.Highlights.withDefaults()
 	}
 	if r.Record != nil {
 		mergeOverride(&res.Record, r.Record)

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Checks of the live-processing (snapshots, transcode, watermarks) and
@@ -313,8 +314,29 @@ func (v *validator) ruleLive(c *Config, r *PathRule, res ResolvedRule, p string)
 	if err := v.liveSubtitles(p+".subtitles", r.Subtitles); err != nil {
 		return err
 	}
+	if r.Highlights != nil {
+		if err := v.highlights(p+".highlights", res.Highlights); err != nil {
+			return err
+		}
+	}
 	if r.Snapshots != nil {
 		return v.snapshots(p+".snapshots", res.Snapshots)
+	}
+	return nil
+}
+
+// highlights checks a rule's live highlights section (with defaults).
+func (v *validator) highlights(prefix string, h LiveHighlights) error {
+	k := func(name string) string { return prefix + "." + name }
+	switch {
+	case h.Window.D() < time.Minute || h.Window.D() > 24*time.Hour:
+		return v.errorf(k("window"), "must be from 1m to 24h, got %s", h.Window)
+	case h.Top < 1 || h.Top > 100:
+		return v.errorf(k("top"), "must be from 1 to 100, got %d", h.Top)
+	case h.MinSeconds < 1:
+		return v.errorf(k("min_seconds"), "must be at least 1, got %g", h.MinSeconds)
+	case h.MaxSeconds < h.MinSeconds || h.MaxSeconds > 300:
+		return v.errorf(k("max_seconds"), "must be from min_seconds (%g) to 300, got %g", h.MinSeconds, h.MaxSeconds)
 	}
 	return nil
 }
