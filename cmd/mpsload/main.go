@@ -33,6 +33,12 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "soak" {
 		os.Exit(runSoak(os.Args[2:]))
 	}
+	os.Exit(runMeasure())
+}
+
+// runMeasure is the default mode: ffmpeg publishers and readers against a
+// running server whose CPU and memory it samples; it returns the exit code.
+func runMeasure() int {
 	pid := flag.Int("pid", 0, "server process id to measure (required)")
 	host := flag.String("host", "127.0.0.1", "server host")
 	file := flag.String("file", "testdata/h264_aac_1s_gop.mp4", "media file each publisher loops")
@@ -48,7 +54,7 @@ func main() {
 	flag.Parse()
 	if *pid == 0 {
 		fmt.Fprintln(os.Stderr, "mpsload: -pid is required")
-		os.Exit(2)
+		return 2
 	}
 	u := urls{host: *host, rtmp: *rtmpPort, rtsp: *rtspPort, srt: *srtPort}
 	ctx, cancel := context.WithTimeout(context.Background(), *dur+20*time.Second)
@@ -79,7 +85,7 @@ func main() {
 	t0, c0, err := cpuTicks(*pid)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mpsload:", err)
-		os.Exit(1)
+		return 1
 	}
 	time.Sleep(*dur)
 	if *api != "" {
@@ -88,7 +94,7 @@ func main() {
 	t1, c1, err := cpuTicks(*pid)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mpsload:", err)
-		os.Exit(1)
+		return 1
 	}
 	rss, _ := rssKiB(*pid)
 	const hz = 100.0 // USER_HZ on Linux
@@ -97,6 +103,7 @@ func main() {
 		*pubs, *pubProto, *readers, *readProto, dur, cpu*100, rss/1024)
 	cancel()
 	wg.Wait()
+	return 0
 }
 
 type urls struct {
