@@ -325,43 +325,37 @@ func newAV1Ingest(f *format.AV1) (*ingestTrack, error) {
 }
 
 func newVP8Ingest(f *format.VP8) (*ingestTrack, error) {
-	tr := &stream.Track{Codec: stream.CodecVP8, ClockRate: 90000}
 	dec, err := f.CreateDecoder()
 	if err != nil {
 		return nil, fmt.Errorf("VP8 decoder: %w", err)
 	}
-	var gate videoKeyGate
-	return &ingestTrack{track: tr, decode: func(pkt *rtp.Packet, pts int64, now time.Time) ([]*stream.Unit, error) {
-		fr, err := dec.Decode(pkt)
-		if err != nil {
-			return nil, err
-		}
-		key := vp8.IsRandomAccess(fr)
-		if !gate.pass(key) {
-			return nil, nil
-		}
-		t := ticksToDuration(pts, 90000)
-		return []*stream.Unit{{Track: tr, PTS: t, DTS: t, Key: key, Payload: [][]byte{fr}, Time: now}}, nil
-	}}, nil
+	return frameIngest(stream.CodecVP8, dec.Decode, vp8.IsRandomAccess), nil
 }
 
 func newVP9Ingest(f *format.VP9) (*ingestTrack, error) {
-	tr := &stream.Track{Codec: stream.CodecVP9, ClockRate: 90000}
 	dec, err := f.CreateDecoder()
 	if err != nil {
 		return nil, fmt.Errorf("VP9 decoder: %w", err)
 	}
+	return frameIngest(stream.CodecVP9, dec.Decode, vp9.IsRandomAccess), nil
+}
+
+// frameIngest is the ingest of a 90 kHz video codec whose RTP payload
+// decodes to one frame per access unit (VP8, VP9): units start at a
+// keyframe and carry the frame as their one payload.
+func frameIngest(codec stream.Codec, decode func(*rtp.Packet) ([]byte, error), isKey func([]byte) bool) *ingestTrack {
+	tr := &stream.Track{Codec: codec, ClockRate: 90000}
 	var gate videoKeyGate
 	return &ingestTrack{track: tr, decode: func(pkt *rtp.Packet, pts int64, now time.Time) ([]*stream.Unit, error) {
-		fr, err := dec.Decode(pkt)
+		fr, err := decode(pkt)
 		if err != nil {
 			return nil, err
 		}
-		key := vp9.IsRandomAccess(fr)
+		key := isKey(fr)
 		if !gate.pass(key) {
 			return nil, nil
 		}
 		t := ticksToDuration(pts, 90000)
 		return []*stream.Unit{{Track: tr, PTS: t, DTS: t, Key: key, Payload: [][]byte{fr}, Time: now}}, nil
-	}}, nil
+	}}
 }
