@@ -4,10 +4,10 @@ import (
 	"net/http"
 	"slices"
 
+	"mps/ai/livehl"
 	"mps/ai/transcripts"
 	"mps/internal/httpjson"
 	"mps/internal/pathmgr"
-	"mps/ai/livehl"
 	"mps/protocols/webrtc"
 	"mps/recorder"
 	"mps/transcode"

@@ -12,9 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"mps/ai/livehl"
 	"mps/ai/livesubs"
 	"mps/ai/transcripts"
-	"mps/ai/livehl"
 	"mps/hls"
 	"mps/internal/auth"
 	"mps/internal/certfile"
