@@ -243,7 +243,7 @@ func (j *job) adaptive() (Result, error) {
 	}
 	args = append(args, "-hls_segment_filename", filepath.Join(j.outDir, "%v", "seg_%04d"+ext),
 		filepath.Join(j.outDir, "%v", "index.m3u8"))
-	if err := runFFmpeg(j.ctx, args, j.in.Duration, j.progress); err != nil {
+	if err := j.ffmpeg(args, j.in.Duration, j.progress); err != nil {
 		return Result{}, err
 	}
 	files, err := collect(j.ctx, j.outDir, func(name string) bool { return strings.HasSuffix(name, ".m3u8") })

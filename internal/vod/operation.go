@@ -245,32 +245,7 @@ func (op Operation) run(ctx context.Context, input, outDir string, progress func
 		return op.runExtension(ctx, input, outDir, progress)
 	}
 	j := &job{ctx: ctx, op: op, input: input, outDir: outDir, in: info, progress: progress}
-	var (
-		res Result
-		err error
-	)
-	switch op.Type {
-	case TypeTranscode:
-		res, err = j.transcode()
-	case TypeAdaptive:
-		res, err = j.adaptive()
-	case TypeSnapshot:
-		res, err = j.snapshot()
-	case TypeSample:
-		res, err = j.sample()
-	case TypeSprite:
-		res, err = j.sprite()
-	case TypeAnimated:
-		res, err = j.animated()
-	case TypeWatermark:
-		res, err = j.watermark()
-	case TypeEnhance:
-		res, err = j.enhance()
-	case TypeRemux:
-		res, err = j.remux()
-	case TypeProbe:
-		res, err = j.probe()
-	}
+	res, err := j.dispatch()
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: %w", op.Type, err)
 	}
@@ -316,6 +291,44 @@ type job struct {
 	outDir   string
 	in       *MediaInfo
 	progress func(float64)
+	// exec runs ffmpeg; nil is runFFmpeg. The golden tests set it to
+	// capture the arguments an operation builds.
+	exec func(ctx context.Context, args []string, dur float64, progress func(float64)) error
+}
+
+// ffmpeg runs ffmpeg with args for this job.
+func (j *job) ffmpeg(args []string, dur float64, progress func(float64)) error {
+	if j.exec != nil {
+		return j.exec(j.ctx, args, dur, progress)
+	}
+	return runFFmpeg(j.ctx, args, dur, progress)
+}
+
+// dispatch runs the built-in operation of the job's type.
+func (j *job) dispatch() (Result, error) {
+	switch j.op.Type {
+	case TypeTranscode:
+		return j.transcode()
+	case TypeAdaptive:
+		return j.adaptive()
+	case TypeSnapshot:
+		return j.snapshot()
+	case TypeSample:
+		return j.sample()
+	case TypeSprite:
+		return j.sprite()
+	case TypeAnimated:
+		return j.animated()
+	case TypeWatermark:
+		return j.watermark()
+	case TypeEnhance:
+		return j.enhance()
+	case TypeRemux:
+		return j.remux()
+	case TypeProbe:
+		return j.probe()
+	}
+	return Result{}, fmt.Errorf("operation %q is not built in", j.op.Type)
 }
 
 // base is the file-name stem of the operation's outputs.

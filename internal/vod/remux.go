@@ -40,7 +40,7 @@ func (j *job) remux() (Result, error) {
 	}
 	args = append(args, muxArgs(s.Container, j.outDir, j.base(), s.HLS)...)
 	args = append(args, filepath.Join(j.outDir, name))
-	if err := runFFmpeg(j.ctx, args, j.in.Duration, j.progress); err != nil {
+	if err := j.ffmpeg(args, j.in.Duration, j.progress); err != nil {
 		return Result{}, err
 	}
 	files, err := collect(j.ctx, j.outDir, func(n string) bool { return n == name })

@@ -145,7 +145,7 @@ func (j *job) snapshot() (Result, error) {
 			args = append(args, "-f", "image2", "-update", "1", filepath.Join(j.outDir, name))
 			res.Snapshots = append(res.Snapshots, Snapshot{Name: name, Time: times[k]})
 		}
-		if err := runFFmpeg(j.ctx, args, 0, nil); err != nil {
+		if err := j.ffmpeg(args, 0, nil); err != nil {
 			return Result{}, err
 		}
 		j.progress(float64(to) / float64(len(times)) * 99)
@@ -195,7 +195,7 @@ func (j *job) sample() (Result, error) {
 	args := []string{"-i", j.input, "-map", "0:v:0", "-vf", strings.Join(chain, ","), "-fps_mode", "vfr", "-frames:v", strconv.Itoa(n)}
 	args = append(args, s.encoderArgs()...)
 	args = append(args, "-f", "image2", patternPath(j.outDir, pattern))
-	if err := runFFmpeg(j.ctx, args, j.in.Duration, j.progress); err != nil {
+	if err := j.ffmpeg(args, j.in.Duration, j.progress); err != nil {
 		return Result{}, err
 	}
 	files, err := collect(j.ctx, j.outDir, probeAll)

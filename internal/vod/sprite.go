@@ -68,7 +68,7 @@ func (j *job) sprite() (Result, error) {
 	args := []string{"-i", j.input, "-map", "0:v:0", "-vf", chain, "-fps_mode", "vfr", "-frames:v", fmt.Sprint(sheets)}
 	args = append(args, img.encoderArgs()...)
 	args = append(args, "-f", "image2", patternPath(j.outDir, pattern))
-	if err := runFFmpeg(j.ctx, args, j.in.Duration, j.progress); err != nil {
+	if err := j.ffmpeg(args, j.in.Duration, j.progress); err != nil {
 		return Result{}, err
 	}
 
@@ -166,7 +166,7 @@ func (j *job) animated() (Result, error) {
 		args = removeMap(args, "0:v:0")
 	}
 	args = append(args, filepath.Join(j.outDir, name))
-	if err := runFFmpeg(j.ctx, args, end-start, j.progress); err != nil {
+	if err := j.ffmpeg(args, end-start, j.progress); err != nil {
 		return Result{}, err
 	}
 	files, err := collect(j.ctx, j.outDir, probeAll)

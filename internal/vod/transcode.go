@@ -311,7 +311,7 @@ func (j *job) encode(plan encodePlan) (Result, error) {
 	name := j.base() + c.ext
 	args = append(args, muxArgs(cname, j.outDir, j.base(), spec.HLS)...)
 	args = append(args, filepath.Join(j.outDir, name))
-	if err := runFFmpeg(j.ctx, args, dur, j.progress); err != nil {
+	if err := j.ffmpeg(args, dur, j.progress); err != nil {
 		return Result{}, err
 	}
 	files, err := collect(j.ctx, j.outDir, func(n string) bool { return n == name })
