@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mps/internal/events"
+	"mps/internal/testutil"
 )
 
 // TestConsoleEventFeed checks what the console's event log relies on: an
@@ -20,7 +21,7 @@ func TestConsoleEventFeed(t *testing.T) {
 	base := "http://" + s.HTTPAddr()
 	s.Bus().Publish(events.Event{Type: "test.before", Path: "live/a"})
 	var list struct{ Events []events.Event }
-	waitFor(t, 5*time.Second, "the event in the log", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "the event in the log", func() bool {
 		getJSON(t, base+"/api/v1/events?limit=10", &list)
 		return len(list.Events) > 0 && list.Events[len(list.Events)-1].Type == "test.before"
 	})

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"mps/internal/testutil"
 )
 
 // TestAPIListsLiveStream publishes with real ffmpeg over RTMP and checks
@@ -25,7 +27,7 @@ func TestAPIListsLiveStream(t *testing.T) {
 	go func() { exited <- pub.Wait() }()
 
 	var list struct{ Streams []streamInfo }
-	waitFor(t, 10*time.Second, "stream listed", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "stream listed", func() bool {
 		getJSON(t, api, &list)
 		return len(list.Streams) == 1
 	})
@@ -40,7 +42,7 @@ func TestAPIListsLiveStream(t *testing.T) {
 
 	// one stream's detail, and its bitrate once a rate sample exists (~300 kb/s video)
 	var one streamInfo
-	waitFor(t, 10*time.Second, "bitrate measured", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "bitrate measured", func() bool {
 		if code := getJSON(t, api+"/live/api", &one); code != http.StatusOK {
 			t.Fatalf("GET one: %d", code)
 		}

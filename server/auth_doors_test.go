@@ -18,6 +18,7 @@ import (
 	"mps/internal/auth"
 	"mps/internal/auth/authtest"
 	"mps/internal/config"
+	"mps/internal/testutil"
 	"mps/protocols/srt"
 	"mps/protocols/webrtc/webrtctest"
 
@@ -240,7 +241,7 @@ func TestDoorsMatrix(t *testing.T) {
 	}
 	src := publishRTMP(t, ctx, e.file, "rtmp://"+e.s.RTMPAddr()+"/live/src?user=alice&pass=right-pass", true)
 	defer src.Process.Kill()
-	waitFor(t, 15*time.Second, "source stream", func() bool { return e.s.Paths().Get("live/src") != nil })
+	testutil.WaitFor(t, 15*time.Second, "source stream", func() bool { return e.s.Paths().Get("live/src") != nil })
 
 	type door struct {
 		name string

@@ -12,6 +12,7 @@ import (
 
 	"mps/internal/auth/authtest"
 	"mps/internal/config"
+	"mps/internal/testutil"
 )
 
 // httpDo sends method url with optional Basic credentials and returns the
@@ -63,14 +64,14 @@ func TestReadCredentialsCoverRecordingsAndSnapshots(t *testing.T) {
 			Recording bool
 		}
 	}
-	waitFor(t, 15*time.Second, "closed segments", func() bool {
+	testutil.WaitFor(t, 15*time.Second, "closed segments", func() bool {
 		code, body := httpDo(t, nil, "GET", base+"/api/v1/recordings/live/sec/segments", "viewer", "pw", nil)
 		if code != http.StatusOK || json.Unmarshal([]byte(body), &list) != nil || len(list.Items) == 0 {
 			return false
 		}
 		return !list.Items[len(list.Items)-1].Recording
 	})
-	waitFor(t, 15*time.Second, "a snapshot", func() bool {
+	testutil.WaitFor(t, 15*time.Second, "a snapshot", func() bool {
 		code, _ := httpDo(t, nil, "GET", base+"/snapshots/live/sec/latest.jpg", "viewer", "pw", nil)
 		return code == http.StatusOK
 	})
@@ -176,7 +177,7 @@ func TestRecordingsHLSCarriesToken(t *testing.T) {
 	tok := keys.Sign(t, "player", time.Hour, authtest.Perm{Action: "playback", Path: "live/*"})
 	base := "http://" + s.HTTPAddr() + "/hls/recordings/live/rec/"
 	var body string
-	waitFor(t, 15*time.Second, "recordings playlist", func() bool {
+	testutil.WaitFor(t, 15*time.Second, "recordings playlist", func() bool {
 		var code int
 		code, body = httpDo(t, nil, "GET", base+"index.m3u8?jwt="+tok, "", "", nil)
 		return code == http.StatusOK && strings.Contains(body, "#EXT-X-ENDLIST")

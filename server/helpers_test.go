@@ -99,18 +99,6 @@ func publishRTMP(t testing.TB, ctx context.Context, file, url string, loop bool)
 	return cmd
 }
 
-// waitFor polls cond every 50 ms until it is true or timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // getJSON GETs url and decodes the JSON body into v, returning the status.
 func getJSON(t testing.TB, url string, v any) int {
 	t.Helper()

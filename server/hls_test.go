@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"mps/internal/config"
+	"mps/internal/testutil"
 )
 
 // TestHLSOfRTMPPublish publishes over RTMP with ffmpeg and reads the HLS
@@ -24,7 +25,7 @@ func TestHLSOfRTMPPublish(t *testing.T) {
 	for _, v := range []string{"lowLatency", "fmp4", "mpegts"} {
 		t.Run(v, func(t *testing.T) {
 			publishRTMP(t, ctx, testdata(t, "h264_aac_1s_gop.mp4"), "rtmp://"+s.RTMPAddr()+"/hls/"+v, true)
-			waitFor(t, 10*time.Second, "stream", func() bool { return s.Paths().Get("hls/"+v) != nil })
+			testutil.WaitFor(t, 10*time.Second, "stream", func() bool { return s.Paths().Get("hls/"+v) != nil })
 			codec, w, h, frames := probeFrames(t, ctx, "http://"+s.HTTPAddr()+"/hls/hls/"+v+"/index.m3u8", 60)
 			if codec != "h264" || w != 320 || h != 240 || frames < 60 {
 				t.Fatalf("HLS %s: %s %dx%d %d frames, want h264 320x240 >= 60 frames", v, codec, w, h, frames)

@@ -16,6 +16,7 @@ import (
 
 	"mps/ai/livesubs"
 	"mps/internal/config"
+	"mps/internal/testutil"
 	"mps/internal/testutil/speechtest"
 )
 
@@ -181,7 +182,7 @@ func TestLiveSubtitlesHLS(t *testing.T) {
 			done := make(chan error, 1)
 			go func() { done <- pub.Wait() }()
 			base := "http://" + s.HTTPAddr() + "/hls/live/talk/"
-			waitFor(t, 20*time.Second, "multivariant playlist with subtitles", func() bool {
+			testutil.WaitFor(t, 20*time.Second, "multivariant playlist with subtitles", func() bool {
 				body := fetchOK(base + "index.m3u8")
 				return strings.Contains(body, `TYPE=SUBTITLES`) && strings.Contains(body, `URI="subs.m3u8"`) &&
 					strings.Contains(body, `SUBTITLES="subs"`)
@@ -268,7 +269,7 @@ func TestLiveSubtitlesHLSBrowser(t *testing.T) {
 	pub := publishRTMP(t, ctx, file, "rtmp://"+s.RTMPAddr()+"/live/talk", false)
 	defer func() { cancel(); _ = pub.Wait() }()
 	url := "http://" + s.HTTPAddr() + "/hls/live/talk/index.m3u8"
-	waitFor(t, 20*time.Second, "live playlist", func() bool { return strings.Contains(fetchOK(url), "SUBTITLES") })
+	testutil.WaitFor(t, 20*time.Second, "live playlist", func() bool { return strings.Contains(fetchOK(url), "SUBTITLES") })
 	cmd := exec.CommandContext(ctx, node, script, url, "--seconds", "20")
 	out, err := cmd.Output()
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mps/internal/config"
+	"mps/internal/testutil"
 	"mps/protocols/webrtc/webrtctest"
 )
 
@@ -133,7 +134,7 @@ func TestCrossProtocolMatrix(t *testing.T) {
 			path := "matrix/" + pub.name
 			stop := pub.start(path)
 			defer stop()
-			waitFor(t, 15*time.Second, "stream from "+pub.name, func() bool { return s.Paths().Get(path) != nil })
+			testutil.WaitFor(t, 15*time.Second, "stream from "+pub.name, func() bool { return s.Paths().Get(path) != nil })
 			var wg sync.WaitGroup
 			for _, rd := range readers {
 				wg.Add(1)

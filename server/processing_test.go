@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"mps/internal/config"
+	"mps/internal/testutil"
 	"mps/protocols/webrtc/webrtctest"
 )
 
@@ -59,7 +60,7 @@ func TestLiveProcessing(t *testing.T) {
 		name string
 		h    int
 	}{{"360p", 360}, {"240p", 240}, {"180p", 180}} {
-		waitFor(t, 30*time.Second, "rung "+r.name, func() bool { return s.Paths().Get("live/abr/"+r.name) != nil })
+		testutil.WaitFor(t, 30*time.Second, "rung "+r.name, func() bool { return s.Paths().Get("live/abr/"+r.name) != nil })
 		codec, w, h, frames := probeFrames(t, ctx, "rtmp://"+s.RTMPAddr()+"/live/abr/"+r.name, 30)
 		if codec != "h264" || h != r.h || w != r.h*16/9 || frames < 30 {
 			t.Errorf("rung %s: %s %dx%d %d frames", r.name, codec, w, h, frames)
@@ -103,7 +104,7 @@ func TestLiveProcessing(t *testing.T) {
 	}
 
 	// snapshots of the source at the configured width
-	waitFor(t, 20*time.Second, "a snapshot", func() bool {
+	testutil.WaitFor(t, 20*time.Second, "a snapshot", func() bool {
 		resp, err := http.Get("http://" + s.HTTPAddr() + "/snapshots/live/abr/latest.jpg")
 		if err != nil {
 			return false
@@ -131,7 +132,7 @@ func TestLiveProcessing(t *testing.T) {
 	if err := p.WaitFrames(ctx, 60); err != nil {
 		t.Fatalf("WHEP video: %v", err)
 	}
-	waitFor(t, 10*time.Second, "Opus packets", func() bool { return p.AudioPackets() >= 100 })
+	testutil.WaitFor(t, 10*time.Second, "Opus packets", func() bool { return p.AudioPackets() >= 100 })
 	ogg := filepath.Join(t.TempDir(), "a.ogg")
 	if _, err := p.WriteOgg(ogg); err != nil {
 		t.Fatal(err)
@@ -162,7 +163,7 @@ func TestTranscodeOnDemand(t *testing.T) {
 		TranscodeCloseAfter: config.Duration(2 * time.Second)}}
 	s := startServer(t, cfg)
 	publishRTMP(t, ctx, makeSource(t, ctx), "rtmp://"+s.RTMPAddr()+"/live/od", true)
-	waitFor(t, 10*time.Second, "source", func() bool { return s.Paths().Get("live/od") != nil })
+	testutil.WaitFor(t, 10*time.Second, "source", func() bool { return s.Paths().Get("live/od") != nil })
 	running := func() int {
 		var tcs struct{ Transcoders []any }
 		getJSON(t, "http://"+s.HTTPAddr()+"/api/v1/transcoders", &tcs)
@@ -176,7 +177,7 @@ func TestTranscodeOnDemand(t *testing.T) {
 	if codec != "h264" || w != 426 || h != 240 || frames < 30 {
 		t.Fatalf("rung on demand: %s %dx%d %d frames", codec, w, h, frames)
 	}
-	waitFor(t, 15*time.Second, "idle ladder stopped", func() bool {
+	testutil.WaitFor(t, 15*time.Second, "idle ladder stopped", func() bool {
 		return running() == 0 && s.Paths().Get("live/od/240p") == nil
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"mps/internal/config"
+	"mps/internal/testutil"
 )
 
 // TestRecordRTMPPublish records an ffmpeg RTMP publish through the whole
@@ -38,7 +39,7 @@ func TestRecordRTMPPublish(t *testing.T) {
 			Recording bool
 		}
 	}
-	waitFor(t, 10*time.Second, "segments closed", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "segments closed", func() bool {
 		getJSON(t, api, &list)
 		if len(list.Items) == 0 {
 			return false

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mps/internal/config"
+	"mps/internal/testutil"
 )
 
 // TestReloadKeepsLiveReaders runs the server on a config file watched for
@@ -41,7 +42,7 @@ func TestReloadKeepsLiveReaders(t *testing.T) {
 
 	rtmpURL := "rtmp://" + s.RTMPAddr()
 	publishRTMP(t, ctx, testdata(t, "h264_aac_1s_gop.mp4"), rtmpURL+"/live/a", true)
-	waitFor(t, 10*time.Second, "stream published", func() bool { return s.Paths().Get("live/a") != nil })
+	testutil.WaitFor(t, 10*time.Second, "stream published", func() bool { return s.Paths().Get("live/a") != nil })
 	reader, _ := ffmpeg(ctx, "-i", rtmpURL+"/live/a", "-c", "copy", "-f", "null", "-")
 	if err := reader.Start(); err != nil {
 		t.Fatal(err)
@@ -49,7 +50,7 @@ func TestReloadKeepsLiveReaders(t *testing.T) {
 	readerDone := make(chan error, 1)
 	go func() { readerDone <- reader.Wait() }()
 	st := s.Paths().Get("live/a")
-	waitFor(t, 10*time.Second, "reader attached", func() bool { return st.Stats().Readers["rtmp"] == 1 })
+	testutil.WaitFor(t, 10*time.Second, "reader attached", func() bool { return st.Stats().Readers["rtmp"] == 1 })
 	before := st.Stats().BytesOut["rtmp"]
 
 	// add a protected path rule
@@ -98,5 +99,5 @@ func TestReloadKeepsLiveReaders(t *testing.T) {
 	if st.Stats().Readers["rtmp"] != 1 || s.Paths().Get("live/a") != st {
 		t.Fatal("live stream or its reader changed during reload")
 	}
-	waitFor(t, 5*time.Second, "reader still receiving", func() bool { return st.Stats().BytesOut["rtmp"] > before+10000 })
+	testutil.WaitFor(t, 5*time.Second, "reader still receiving", func() bool { return st.Stats().BytesOut["rtmp"] > before+10000 })
 }

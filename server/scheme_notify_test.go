@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"mps/internal/config"
+	"mps/internal/testutil"
 	"mps/tasks"
 )
 
@@ -83,7 +84,7 @@ schemes:
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("create task: %d %s", resp.StatusCode, msg)
 	}
-	waitFor(t, 30*time.Second, "both receivers told", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "both receivers told", func() bool {
 		okA, _ := a.counts()
 		okB, _ := b.counts()
 		return okA == 1 && okB == 1

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mps/internal/config"
+	"mps/internal/testutil"
 	"mps/internal/testutil/speechtest"
 	"mps/internal/vod"
 )
@@ -49,7 +50,7 @@ func TestSearchRecordedSpeech(t *testing.T) {
 			Time                   *time.Time
 		}
 	}
-	waitFor(t, 60*time.Second, "the sentence in the search index", func() bool {
+	testutil.WaitFor(t, 60*time.Second, "the sentence in the search index", func() bool {
 		getJSON(t, api, &body)
 		return len(body.Hits) > 0
 	})

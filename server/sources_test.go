@@ -12,6 +12,7 @@ import (
 
 	"mps/internal/config"
 	"mps/internal/stream"
+	"mps/internal/testutil"
 )
 
 // probeFrames decodes up to n video frames of url with ffprobe and returns
@@ -84,7 +85,7 @@ func TestOriginEdgeOnDemandPull(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	publishRTMP(t, ctx, testdata(t, "h264_aac_1s_gop.mp4"), "rtmp://"+origin.RTMPAddr()+"/live/cam", true)
-	waitFor(t, 10*time.Second, "origin stream", func() bool { return origin.Paths().Get("live/cam") != nil })
+	testutil.WaitFor(t, 10*time.Second, "origin stream", func() bool { return origin.Paths().Get("live/cam") != nil })
 	if edge.Paths().Get("live/cam") != nil {
 		t.Fatal("edge pulled before any reader asked")
 	}
@@ -98,11 +99,11 @@ func TestOriginEdgeOnDemandPull(t *testing.T) {
 		t.Fatalf("edge source state %+v", src)
 	}
 	// the reader has gone: the pull stops after close_after (2 s)
-	waitFor(t, 15*time.Second, "idle pull stopped", func() bool {
+	testutil.WaitFor(t, 15*time.Second, "idle pull stopped", func() bool {
 		src := edge.Paths().Sources()
 		return edge.Paths().Get("live/cam") == nil && len(src) == 1 && src[0].State == "idle"
 	})
-	waitFor(t, 5*time.Second, "origin reader detached", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "origin reader detached", func() bool {
 		st := origin.Paths().Get("live/cam")
 		return st != nil && len(st.Stats().PerReader) == 0
 	})
@@ -124,7 +125,7 @@ func TestForwardReconnects(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	publishRTMP(t, ctx, testdata(t, "h264_aac_1s_gop.mp4"), "rtmp://"+a.RTMPAddr()+"/live/fwd", true)
-	waitFor(t, 15*time.Second, "forwarded stream on B", func() bool { return b.Paths().Get("live/fwd") != nil })
+	testutil.WaitFor(t, 15*time.Second, "forwarded stream on B", func() bool { return b.Paths().Get("live/fwd") != nil })
 	codec, w, h, frames := probeFrames(t, ctx, "rtmp://"+bAddr+"/live/fwd", 30)
 	if codec != "h264" || w != 320 || h != 240 || frames < 25 {
 		t.Fatalf("reader on B got %s %dx%d %d frames", codec, w, h, frames)
@@ -132,7 +133,7 @@ func TestForwardReconnects(t *testing.T) {
 
 	b.Close()
 	b2 := startServer(t, bcfg) // same address
-	waitFor(t, 20*time.Second, "A reconnected to restarted B", func() bool { return b2.Paths().Get("live/fwd") != nil })
+	testutil.WaitFor(t, 20*time.Second, "A reconnected to restarted B", func() bool { return b2.Paths().Get("live/fwd") != nil })
 	codec, _, _, frames = probeFrames(t, ctx, "rtmp://"+bAddr+"/live/fwd", 30)
 	if codec != "h264" || frames < 25 {
 		t.Fatalf("reader on restarted B got %s %d frames", codec, frames)
@@ -157,7 +158,7 @@ func TestHLSPullSource(t *testing.T) {
 		publishRTMP(t, ctx, testdata(t, "h264_aac_1s_gop.mp4"), "rtmp://"+origin.RTMPAddr()+"/"+p, true)
 	}
 	for _, p := range []string{"live/ts", "live/ll"} {
-		waitFor(t, 10*time.Second, "origin "+p, func() bool { return origin.Paths().Get(p) != nil })
+		testutil.WaitFor(t, 10*time.Second, "origin "+p, func() bool { return origin.Paths().Get(p) != nil })
 	}
 	ecfg := testConfig(t)
 	for _, p := range []string{"live/ts", "live/ll"} {
@@ -167,7 +168,7 @@ func TestHLSPullSource(t *testing.T) {
 	edge := startServer(t, ecfg)
 	for _, p := range []string{"live/ts", "live/ll"} {
 		t.Run(p, func(t *testing.T) {
-			waitFor(t, 30*time.Second, "edge pulled "+p, func() bool { return edge.Paths().Get("edge/"+p) != nil })
+			testutil.WaitFor(t, 30*time.Second, "edge pulled "+p, func() bool { return edge.Paths().Get("edge/"+p) != nil })
 			st := edge.Paths().Get("edge/" + p)
 			if tr := st.Tracks(); len(tr) != 2 || tr[0].Codec != "h264" || tr[0].Width != 320 || tr[1].Codec != "aac" {
 				t.Fatalf("edge tracks %v", tr)
@@ -219,7 +220,7 @@ func TestSourcesListEveryConfiguredSource(t *testing.T) {
 	if od, ok := got["live/ondemand"]; !ok || od.State != "idle" || !od.OnDemand {
 		t.Fatalf("on-demand source before any reader: %+v (listed: %v), want idle", od, ok)
 	}
-	waitFor(t, 10*time.Second, "always-on source failed", func() bool { return list()["live/always"].State == "failed" })
+	testutil.WaitFor(t, 10*time.Second, "always-on source failed", func() bool { return list()["live/always"].State == "failed" })
 	al := list()["live/always"]
 	if al.LastErr == "" || al.RetryAt == nil || !al.RetryAt.After(time.Now()) || al.Restarts < 1 {
 		t.Fatalf("failed always-on source: %+v, want its error and a retry time in the future", al)
@@ -231,5 +232,5 @@ func TestSourcesListEveryConfiguredSource(t *testing.T) {
 	go func() {
 		_, _ = s.Paths().Read(ctx, stream.Request{Path: "live/ondemand", Protocol: "test"})
 	}()
-	waitFor(t, 10*time.Second, "on-demand source failed", func() bool { return list()["live/ondemand"].State == "failed" })
+	testutil.WaitFor(t, 10*time.Second, "on-demand source failed", func() bool { return list()["live/ondemand"].State == "failed" })
 }

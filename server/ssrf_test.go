@@ -89,7 +89,7 @@ func runURLTask(t *testing.T, base, url string) (string, string) {
 	if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &task) != nil {
 		t.Fatalf("create task: %d %s", resp.StatusCode, b)
 	}
-	waitFor(t, 60*time.Second, "task ended", func() bool {
+	testutil.WaitFor(t, 60*time.Second, "task ended", func() bool {
 		getJSON(t, base+"/api/v1/tasks/"+task.ID, &task)
 		return task.Status == "FINISH" || task.Status == "FAIL"
 	})

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"mps/internal/testutil"
 )
 
 // TestTaskOverAPI uploads a file and runs a snapshot task on it through the
@@ -53,7 +55,7 @@ func TestTaskOverAPI(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &task) != nil || task.ID == "" {
 		t.Fatalf("create task: %d %s", resp.StatusCode, b)
 	}
-	waitFor(t, 60*time.Second, "task finished", func() bool {
+	testutil.WaitFor(t, 60*time.Second, "task finished", func() bool {
 		getJSON(t, base+"/api/v1/tasks/"+task.ID, &task)
 		return task.Status == "FINISH" || task.Status == "FAIL"
 	})
