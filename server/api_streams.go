@@ -98,6 +98,13 @@ func (s *Server) apiKickStream(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// apiConfigOrigins answers where each set key of the running config came
+// from (file and line, or environment variable), for the console.
+func (s *Server) apiConfigOrigins(w http.ResponseWriter, r *http.Request) {
+	file, keys := s.Config().Origins()
+	httpjson.Write(w, http.StatusOK, map[string]any{"file": file, "keys": keys})
+}
+
 func (s *Server) apiGetConfig(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, http.StatusOK, struct {
 		*config.Config

@@ -65,6 +65,7 @@ func (s *Server) apiRoutes(rt *routeTable) error {
 	rt.describe("GET /api/v1/streams/{path}/subtitles")
 	api("DELETE /api/v1/streams/{path...}", http.HandlerFunc(s.apiKickStream))
 	api("GET /api/v1/config", http.HandlerFunc(s.apiGetConfig))
+	api("GET /api/v1/config/origins", http.HandlerFunc(s.apiConfigOrigins))
 	api("GET /api/v1/events", http.HandlerFunc(s.apiEvents))
 	api("GET /api/v1/events/stream", http.HandlerFunc(s.apiEventStream))
 	api("GET /api/v1/listeners", http.HandlerFunc(s.apiListeners))

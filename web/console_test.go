@@ -63,6 +63,7 @@ type consoleReport struct {
 		Caps      string
 		Events    int
 		CapsShown string
+		Origins   string
 	}
 	Phone *struct{ Overflow int }
 	Login *struct{ Authorized, Refused, WhepFrames, HLSFrames int }
@@ -229,7 +230,13 @@ func checkRest(t *testing.T, rep *consoleReport) {
 		if s == nil || !strings.Contains(strings.Join(s.Sections, " "), "rtmp") || s.Events < 2 {
 			t.Fatalf("settings: %+v, want config sections and the stream events", s)
 		}
-		for _, want := range []string{"does not report", "ffmpeg", "5.1.6", "libx265", "vmaf", "no", "transcription"} {
+		if !strings.Contains(s.Caps, "ffmpeg") {
+			t.Errorf("the server's own capabilities %q lack ffmpeg", s.Caps)
+		}
+		if !strings.Contains(s.Origins, "/etc/mps/mps.yaml") || !strings.Contains(s.Origins, "rtmp.address") || !strings.Contains(s.Origins, "mps.yaml:12") {
+			t.Errorf("config origins shown as %q, want the file and rtmp.address at mps.yaml:12", s.Origins)
+		}
+		for _, want := range []string{"ffmpeg", "5.1.6", "libx265", "vmaf", "no", "transcription"} {
 			if !strings.Contains(s.Caps+s.CapsShown, want) {
 				t.Errorf("capabilities %q / %q lack %q", s.Caps, s.CapsShown, want)
 			}

@@ -73,6 +73,33 @@ type Config struct {
 	// path rule or every credential; without it such a reload is refused
 	// as a likely mistake (an emptied or truncated file).
 	ReloadAllowEmpty bool `yaml:"reload_allow_empty" json:"reload_allow_empty"`
+
+	// origin is where each key was set, kept from loading for Origins.
+	origin origins
+}
+
+// origins remembers the file a config came from and where its keys were
+// set in it (or in the environment).
+type origins struct {
+	file string
+	src  sources
+}
+
+// Origins tells where each key that was set came from: "FILE:LINE" for a
+// key in the file, "$MPS_..." for an environment variable. Keys left out
+// keep their defaults and are not listed. The console shows it next to the
+// running config, so an operator can find the line to edit.
+func (c *Config) Origins() (file string, keys map[string]string) {
+	keys = map[string]string{}
+	for k, s := range c.origin.src {
+		switch {
+		case s.env != "":
+			keys[k] = "$" + s.env
+		case s.line > 0:
+			keys[k] = fmt.Sprintf("%s:%d", c.origin.file, s.line)
+		}
+	}
+	return c.origin.file, keys
 }
 
 // Log configures the process-wide slog logger.
@@ -394,6 +421,7 @@ func redactURL(s string) string { return redact.URL(s) }
 func (c *Config) Equal(o *Config) bool {
 	strip := func(c *Config) Config {
 		cp := *c
+		cp.origin = origins{} // where a key sits is not a setting
 		cp.Paths = slices.Clone(c.Paths)
 		for i := range cp.Paths {
 			cp.Paths[i].re = nil // compiled from Pattern

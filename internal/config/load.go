@@ -64,6 +64,7 @@ func parse(name string, data []byte, environ []string) (*Config, error) {
 	if err := validate(cfg, name, src); err != nil {
 		return nil, err
 	}
+	cfg.origin = origins{file: name, src: src}
 	return cfg, nil
 }
 

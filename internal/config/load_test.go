@@ -194,3 +194,32 @@ func TestValidateInCode(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestOrigins: every key set in the file is reported at its line, a key
+// from the environment by its variable, and a key left out not at all.
+func TestOrigins(t *testing.T) {
+	data := "rtmp:\n  address: 127.0.0.1:1936\npaths:\n  - name: live/a\n    record:\n      enabled: true\n"
+	cfg, err := ParseEnv("mps.yaml", []byte(data), []string{"MPS_HLS_SEGMENT_COUNT=9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, keys := cfg.Origins()
+	if file != "mps.yaml" {
+		t.Fatalf("file = %q", file)
+	}
+	for k, want := range map[string]string{
+		"rtmp.address": "mps.yaml:2", "paths[0].record.enabled": "mps.yaml:6", "hls.segment_count": "$MPS_HLS_SEGMENT_COUNT",
+	} {
+		if keys[k] != want {
+			t.Errorf("origin of %s = %q, want %q", k, keys[k], want)
+		}
+	}
+	if _, ok := keys["srt.address"]; ok {
+		t.Error("a key left at its default has an origin")
+	}
+	again, _ := ParseEnv("other.yaml", []byte("\n\n"+data), nil)
+	again.HLS.SegmentCount = 9
+	if !cfg.Equal(again) {
+		t.Error("the same settings at other lines are not Equal")
+	}
+}

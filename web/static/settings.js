@@ -85,13 +85,31 @@ function Capabilities() {
   </section>`;
 }
 
+/** originsOf lists the "where set" entries of one config section. */
+function originsOf(keys, section) {
+  return Object.entries(keys || {})
+    .filter(([k]) => k === section || k.startsWith(section + '.') || k.startsWith(section + '['))
+    .sort(([a], [b]) => a.localeCompare(b));
+}
+
 function Config() {
   const { data, error } = usePoll(() => api('/api/v1/config'), 30000);
+  const { data: origins } = usePoll(async () => {
+    try { return await api('/api/v1/config/origins'); } catch (e) { return null; }
+  }, 30000);
+  const file = origins && origins.file;
   return html`<section aria-labelledby="config-title">
     <h2 id="config-title">Running config <span class="muted">(secrets redacted by the server)</span></h2>
+    <p class="muted config-source">${file ? html`Loaded from <code>${file}</code>; each section lists the lines that set its keys.` : 'Built-in defaults (no config file).'}</p>
     <${ErrorNote} error=${error} />
-    ${data && Object.entries(data).map(([k, v]) => html`<details class="config-section">
-      <summary>${k}</summary><${JSONView} value=${v} label=${'Config ' + k} /></details>`)}
+    ${data && Object.entries(data).map(([k, v]) => {
+      const set = origins ? originsOf(origins.keys, k) : [];
+      return html`<details class="config-section">
+        <summary>${k}${set.length > 0 && html` <span class="muted">(${set.length} set)</span>`}</summary>
+        ${set.length > 0 && html`<dl class="facts-list origins" aria-label=${'Where the keys of ' + k + ' are set'}>
+          ${set.map(([key, where]) => html`<dt><code>${key}</code></dt><dd><code>${where}</code></dd>`)}</dl>`}
+        <${JSONView} value=${v} label=${'Config ' + k} /></details>`;
+    })}
   </section>`;
 }
 

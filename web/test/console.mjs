@@ -281,7 +281,15 @@ try {
     await page.locator('.caps dt').first().waitFor();
     const shown = await page.locator('.caps').innerText();
     await page.unroute('**/api/v1/capabilities');
-    return { sections, caps, events, capsShown: shown };
+    // Where keys are set: a server loaded from a file says so per section.
+    await page.route('**/api/v1/config/origins', (r) => r.fulfill({ contentType: 'application/json', body: JSON.stringify({
+      file: '/etc/mps/mps.yaml', keys: { 'rtmp.address': '/etc/mps/mps.yaml:12', 'paths[0].record.enabled': '$MPS_X' } }) }));
+    await page.reload();
+    await page.locator('.config-section summary', { hasText: 'rtmp' }).first().click();
+    await page.locator('.origins').first().waitFor();
+    const origins = (await page.locator('.config-source').innerText()) + ' ' + (await page.locator('.origins').first().innerText());
+    await page.unroute('**/api/v1/config/origins');
+    return { sections, caps, events, capsShown: shown, origins };
   });
 
   await step('phone', async () => {
