@@ -129,6 +129,7 @@ func contractCalls(seg map[string]any, task map[string]any) map[string]contractC
 		"GET /api/v1/openapi.yaml":                      {want: ok},
 		"GET /api/v1/config":                            {want: ok},
 		"GET /api/v1/capabilities":                      {want: ok},
+		"GET /api/v1/config/origins":                    {want: ok},
 		"GET /api/v1/listeners":                         {want: ok},
 		"GET /api/v1/events":                            {query: url.Values{"limit": {"10"}}, want: ok},
 		"GET /api/v1/events/stream":                     {want: ok, stream: true},
