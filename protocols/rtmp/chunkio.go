@@ -241,6 +241,13 @@ func putBE24(b []byte, v uint32) { b[0], b[1], b[2] = byte(v>>16), byte(v>>8), b
 // continuation chunks of chunkSize bytes. Continuations never repeat the
 // extended timestamp, the way go-rtmp reads them.
 func appendChunks(dst []byte, m *rawMessage, chunkSize int) []byte {
+	return appendChunksExt(dst, m, chunkSize, false)
+}
+
+// appendChunksExt is appendChunks where repeatExt makes every continuation
+// carry the extended timestamp again, as the RTMP specification (5.3.1.3)
+// and the players that follow it (ffmpeg, librtmp) read them.
+func appendChunksExt(dst []byte, m *rawMessage, chunkSize int, repeatExt bool) []byte {
 	basic := func(fmtType byte) {
 		switch {
 		case m.csid < 64:
@@ -271,6 +278,9 @@ func appendChunks(dst []byte, m *rawMessage, chunkSize int) []byte {
 	for first := true; len(p) > 0 || first; first = false {
 		if !first {
 			basic(3)
+			if repeatExt && n == 15 {
+				dst = append(dst, h[11:15]...)
+			}
 		}
 		k := min(len(p), chunkSize)
 		dst = append(dst, p[:k]...)

@@ -204,6 +204,22 @@ func (c *netConn) Write(p []byte) (int, error) {
 	return written + n, err
 }
 
+// writeChunks writes messages a player's egress serialized itself, all in
+// one write, between the library's own writes.
+func (c *netConn) writeChunks(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.writeTimeout > 0 {
+		_ = c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+	}
+	if !c.injected {
+		c.injected = true
+		b = append(append([]byte(nil), setChunkSizeChunk...), b...)
+	}
+	_, err := c.Conn.Write(b)
+	return err
+}
+
 // Close implements io.Closer; go-rtmp calls it once the connection is done.
 func (c *netConn) Close() error {
 	err := c.Conn.Close()
