@@ -93,9 +93,11 @@ staticcheck:
 	@[ -x $(GOBIN)/staticcheck ] || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(GOBIN)/staticcheck ./...
 
-## bench: the benchmarks (figures depend on the machine: note it with them)
+## bench: the benchmarks, then the load scenarios (1 publisher to 200 RTMP
+## and 200 RTSP readers, about a minute); figures depend on the machine
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	GO=$(GO) ./cmd/mpsload/benchload.sh
 
 clean:
 	rm -rf bin

@@ -37,6 +37,8 @@ func main() {
 	rtspPort := flag.Int("rtsp-port", 8554, "RTSP port")
 	srtPort := flag.Int("srt-port", 8890, "SRT port")
 	api := flag.String("api", "", "server HTTP base URL (e.g. http://127.0.0.1:8080): report the readers it counts")
+	scenario := flag.String("scenario", "", "fanout: one RTMP publisher of -file to -readers Go readers (-read protocols), frame rate checked against -fps")
+	fps := flag.Float64("fps", 30, "frame rate of -file, for -scenario")
 	flag.Parse()
 	if *pid == 0 {
 		fmt.Fprintln(os.Stderr, "mpsload: -pid is required")
@@ -45,6 +47,12 @@ func main() {
 	u := urls{host: *host, rtmp: *rtmpPort, rtsp: *rtspPort, srt: *srtPort}
 	ctx, cancel := context.WithTimeout(context.Background(), *dur+20*time.Second)
 	defer cancel()
+	if *scenario == "fanout" {
+		code := fanout{urls: u, pid: *pid, file: *file, fps: *fps, readers: *readers,
+			protos: strings.Split(*readProto, ","), dur: *dur}.run(ctx)
+		cancel()
+		os.Exit(code)
+	}
 
 	var wg sync.WaitGroup
 	start := func(args []string) {
