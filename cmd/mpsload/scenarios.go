@@ -14,6 +14,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/base"
 	"github.com/bluenviron/gortsplib/v4/pkg/description"
 	"github.com/bluenviron/gortsplib/v4/pkg/format"
+	srt "github.com/datarhei/gosrt"
 	"github.com/pion/rtp"
 
 	"mps/protocols/rtmp"
@@ -21,7 +22,7 @@ import (
 
 // fanout is the "1 publisher to N readers" scenario: one ffmpeg publisher
 // loops file to load/fanout over RTMP, and N cheap Go readers (the
-// project's RTMP client, gortsplib's RTSP client) read it, spread over the
+// project's RTMP client, gortsplib's RTSP client, gosrt) read it, spread over the
 // read protocols. Each reader counts the video frames it receives; a
 // reader below 95% of the source frame rate over the measured window has
 // fallen behind and counts as a failure.
@@ -61,6 +62,8 @@ func (f fanout) run(ctx context.Context) int {
 			switch proto {
 			case "rtsp":
 				err = readRTSP(ctx, fmt.Sprintf("rtsp://%s:%d/load/fanout", f.urls.host, f.urls.rtsp), &frames[i])
+			case "srt":
+				err = readSRT(ctx, fmt.Sprintf("%s:%d", f.urls.host, f.urls.srt), "read:load/fanout", &frames[i])
 			default:
 				err = rtmp.Play(ctx, fmt.Sprintf("rtmp://%s:%d/load/fanout", f.urls.host, f.urls.rtmp),
 					func(video bool, _ uint32, body []byte) {
@@ -150,4 +153,38 @@ func readRTSP(ctx context.Context, url string, frames *atomic.Int64) error {
 	}
 	go func() { <-ctx.Done(); c.Close() }()
 	return c.Wait()
+}
+
+// readSRT reads streamID from addr with gosrt and counts the video frames
+// of the MPEG-TS it carries: TS packets that start a PES of a video
+// stream (stream_id 0xE0-0xEF).
+func readSRT(ctx context.Context, addr, streamID string, frames *atomic.Int64) error {
+	cfg := srt.DefaultConfig()
+	cfg.StreamId = streamID
+	conn, err := srt.Dial("srt", addr, cfg)
+	if err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	defer stop()
+	defer conn.Close()
+	buf := make([]byte, 1500)
+	for {
+		n, err := conn.Read(buf)
+		if err != nil {
+			return err
+		}
+		for p := buf[:n]; len(p) >= 188; p = p[188:] {
+			if p[0] != 0x47 || p[1]&0x40 == 0 { // not a payload unit start
+				continue
+			}
+			off := 4
+			if p[3]&0x20 != 0 { // adaptation field
+				off += 1 + int(p[4])
+			}
+			if off+4 <= 188 && p[off] == 0 && p[off+1] == 0 && p[off+2] == 1 && p[off+3]&0xf0 == 0xe0 {
+				frames.Add(1)
+			}
+		}
+	}
 }
