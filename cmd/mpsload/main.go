@@ -8,6 +8,12 @@
 // path; each reader copies its path to the null muxer. Protocols: rtmp, rtsp,
 // srt for publishing and reading (-pub, -read; -read takes a comma list that
 // is spread over the readers of each path).
+//
+// -scenario fanout replaces the ffmpeg readers with cheap Go ones, so one
+// machine can hold thousands, and checks each reader's frame rate (see
+// scenarios.go):
+//
+//	mpsload -pid $(pidof mps) -scenario fanout -readers 200 -read rtmp -file 600k.mp4
 package main
 
 import (
