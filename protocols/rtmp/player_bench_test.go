@@ -80,7 +80,10 @@ func benchPlayers(b *testing.B, players int) {
 	}
 	quiet := func() []int64 { // counts once nothing has arrived for 300 ms
 		prev := make([]int64, players)
-		for {
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			if time.Now().After(deadline) {
+				b.Fatalf("players did not all start: %v", prev)
+			}
 			time.Sleep(300 * time.Millisecond)
 			same := true
 			for i := range counts {
