@@ -112,9 +112,11 @@ golangci:
 		(cd /tmp && GOFLAGS=-mod=mod $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION))
 	$(GOBIN)/golangci-lint run ./...
 
-## bench: the benchmarks (figures depend on the machine: note it with them)
+## bench: the benchmarks, then the load scenarios (1 publisher to 200 RTMP
+## and 200 RTSP readers, about a minute); figures depend on the machine
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	GO=$(GO) ./cmd/mpsload/benchload.sh
 
 ## fuzz: run every Fuzz* target of the repo for FUZZTIME each. The targets
 ## are found with `go test -list` in the packages whose tests define one. A

@@ -13,6 +13,12 @@
 // soak.go):
 //
 //	mpsload soak -mps bin/mps -t 10m -publishers 20 -readers 200
+//
+// -scenario fanout replaces the ffmpeg readers with cheap Go ones, so one
+// machine can hold thousands, and checks each reader's frame rate (see
+// scenarios.go):
+//
+//	mpsload -pid $(pidof mps) -scenario fanout -readers 200 -read rtmp -file 600k.mp4
 package main
 
 import (
@@ -51,6 +57,8 @@ func runMeasure() int {
 	rtspPort := flag.Int("rtsp-port", 8554, "RTSP port")
 	srtPort := flag.Int("srt-port", 8890, "SRT port")
 	api := flag.String("api", "", "server HTTP base URL (e.g. http://127.0.0.1:8080): report the readers it counts")
+	scenario := flag.String("scenario", "", "fanout: one RTMP publisher of -file to -readers Go readers (-read protocols), frame rate checked against -fps")
+	fps := flag.Float64("fps", 30, "frame rate of -file, for -scenario")
 	flag.Parse()
 	if *pid == 0 {
 		fmt.Fprintln(os.Stderr, "mpsload: -pid is required")
@@ -59,6 +67,10 @@ func runMeasure() int {
 	u := urls{host: *host, rtmp: *rtmpPort, rtsp: *rtspPort, srt: *srtPort}
 	ctx, cancel := context.WithTimeout(context.Background(), *dur+20*time.Second)
 	defer cancel()
+	if *scenario == "fanout" {
+		return fanout{urls: u, pid: *pid, file: *file, fps: *fps, readers: *readers,
+			protos: strings.Split(*readProto, ","), dur: *dur}.run(ctx)
+	}
 
 	var wg sync.WaitGroup
 	start := func(args []string) {

@@ -102,7 +102,7 @@ func (p *chunkParser) abort(payload []byte) {
 		return
 	}
 	if st, ok := p.streams[binary.BigEndian.Uint32(payload)]; ok {
-		p.buffered -= len(st.buf)
+		p.buffered -= cap(st.buf)
 		st.buf = nil
 	}
 }
@@ -207,23 +207,28 @@ func (p *chunkParser) readChunk() (rawMessage, bool, error) {
 	if n > p.chunkSize {
 		n = p.chunkSize
 	}
-	if p.buffered+int(n) > maxBuffered {
-		return rawMessage{}, false, fmt.Errorf("more than %d bytes of unfinished messages", maxBuffered)
-	}
 	if st.buf == nil {
-		st.buf = make([]byte, 0, min(int(st.length), 64<<10))
+		// The message's buffer is taken at its first chunk, of the exact
+		// length the header gives, so the payload handed on holds nothing
+		// more and is never regrown. The reservation counts against
+		// maxBuffered, so a peer announcing lengths it never sends cannot
+		// make us hold more than that.
+		if p.buffered+int(st.length) > maxBuffered {
+			return rawMessage{}, false, fmt.Errorf("more than %d bytes of unfinished messages", maxBuffered)
+		}
+		st.buf = make([]byte, 0, st.length)
+		p.buffered += int(st.length)
 	}
 	off := len(st.buf)
-	st.buf = append(st.buf, make([]byte, n)...)
+	st.buf = st.buf[:off+int(n)]
 	if err := p.read(st.buf[off:]); err != nil {
 		return rawMessage{}, false, err
 	}
-	p.buffered += int(n)
 	if uint32(len(st.buf)) < st.length {
 		return rawMessage{}, false, nil
 	}
 	m := rawMessage{csid: csid, ts: st.ts, typ: st.typ, sid: st.sid, payload: st.buf}
-	p.buffered -= len(st.buf)
+	p.buffered -= cap(st.buf)
 	st.buf = nil
 	return m, true, nil
 }
@@ -236,6 +241,13 @@ func putBE24(b []byte, v uint32) { b[0], b[1], b[2] = byte(v>>16), byte(v>>8), b
 // continuation chunks of chunkSize bytes. Continuations never repeat the
 // extended timestamp, the way go-rtmp reads them.
 func appendChunks(dst []byte, m *rawMessage, chunkSize int) []byte {
+	return appendChunksExt(dst, m, chunkSize, false)
+}
+
+// appendChunksExt is appendChunks where repeatExt makes every continuation
+// carry the extended timestamp again, as the RTMP specification (5.3.1.3)
+// and the players that follow it (ffmpeg, librtmp) read them.
+func appendChunksExt(dst []byte, m *rawMessage, chunkSize int, repeatExt bool) []byte {
 	basic := func(fmtType byte) {
 		switch {
 		case m.csid < 64:
@@ -266,6 +278,9 @@ func appendChunks(dst []byte, m *rawMessage, chunkSize int) []byte {
 	for first := true; len(p) > 0 || first; first = false {
 		if !first {
 			basic(3)
+			if repeatExt && n == 15 {
+				dst = append(dst, h[11:15]...)
+			}
 		}
 		k := min(len(p), chunkSize)
 		dst = append(dst, p[:k]...)

@@ -148,7 +148,7 @@ func (h *serverConn) media(ts uint32, payload io.Reader, video bool) error {
 	if h.in == nil {
 		return nil
 	}
-	body, err := io.ReadAll(payload)
+	body, err := h.nc.readPayload(payload)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ type flvTag struct {
 // rebases timestamps on the first unit so every track shares one clock.
 type tagMuxer struct {
 	video, audio *stream.Track
+	share        *tagShare // bodies shared with the stream's other players; may be nil
 
 	base    time.Duration
 	started bool
@@ -134,55 +135,63 @@ func (m *tagMuxer) muxVideo(u *stream.Unit, out []flvTag) []flvTag {
 	var hdr, body []byte
 	switch m.video.Codec {
 	case stream.CodecH264:
-		nalus := make([][]byte, 0, len(u.Payload))
+		changed := false
 		for _, n := range u.Payload {
 			if len(n) == 0 {
 				continue
 			}
 			switch n[0] & 0x1f {
 			case 7:
+				changed = changed || string(n) != string(m.sps)
 				m.sps = n
 			case 8:
+				changed = changed || string(n) != string(m.pps)
 				m.pps = n
-			case 9: // access unit delimiter: not used in FLV
-				continue
 			}
-			nalus = append(nalus, n)
 		}
-		if len(m.sps) > 0 && len(m.pps) > 0 {
+		if (changed || m.videoHdr == nil) && len(m.sps) > 0 && len(m.pps) > 0 {
 			if c, err := buildAVCC(m.sps, m.pps); err == nil {
 				hdr = legacyVideoTag(codecIDAVC, frameKey, pktSequenceStart, 0, c)
 			}
 		}
-		if len(nalus) > 0 {
-			body = legacyVideoTag(codecIDAVC, frameType, pktCodedFrames, ct, joinNALUs(nalus))
-		}
+		body = m.share.get(u, func() [][]byte {
+			return [][]byte{avcFrameTag(frameType, ct, u.Payload, func(n []byte) bool { return n[0]&0x1f != 9 })}
+		})[0]
 	case stream.CodecH265:
-		nalus := make([][]byte, 0, len(u.Payload))
+		changed := false
 		for _, n := range u.Payload {
 			if len(n) < 2 {
 				continue
 			}
 			switch (n[0] >> 1) & 0x3f {
 			case h265VPS:
+				changed = changed || string(n) != string(m.vps)
 				m.vps = n
 			case h265SPS:
+				changed = changed || string(n) != string(m.sps)
 				m.sps = n
 			case h265PPS:
+				changed = changed || string(n) != string(m.pps)
 				m.pps = n
-			case 35: // access unit delimiter
-				continue
 			}
-			nalus = append(nalus, n)
 		}
-		if len(m.vps) > 0 && len(m.sps) > 0 && len(m.pps) > 0 {
+		if (changed || m.videoHdr == nil) && len(m.vps) > 0 && len(m.sps) > 0 && len(m.pps) > 0 {
 			if c, err := buildHVCC(m.vps, m.sps, m.pps); err == nil {
 				hdr = exVideoTag(fourccHEVC, frameKey, pktSequenceStart, 0, c)
 			}
 		}
-		if len(nalus) > 0 {
-			body = exVideoTag(fourccHEVC, frameType, pktCodedFrames, ct, joinNALUs(nalus))
-		}
+		body = m.share.get(u, func() [][]byte {
+			var nalus [][]byte
+			for _, n := range u.Payload {
+				if len(n) >= 2 && (n[0]>>1)&0x3f != 35 { // not an access unit delimiter
+					nalus = append(nalus, n)
+				}
+			}
+			if len(nalus) == 0 {
+				return [][]byte{nil}
+			}
+			return [][]byte{exVideoTag(fourccHEVC, frameType, pktCodedFrames, ct, joinNALUs(nalus))}
+		})[0]
 	case stream.CodecAV1:
 		seq := m.video.CodecData
 		obus := make(av1.Bitstream, 0, len(u.Payload))
@@ -259,22 +268,58 @@ func (m *tagMuxer) muxAudio(u *stream.Unit, out []flvTag) []flvTag {
 		}
 		step = func(i int) uint32 { return uint32(i * 20) }
 	}
-	for i, f := range u.Payload {
+	bodies := m.share.get(u, func() [][]byte { return audioBodies(a.Codec, u.Payload) })
+	for i, body := range bodies {
+		if body != nil {
+			out = append(out, flvTag{typ: msgAudio, ts: ts + step(i), body: body})
+		}
+	}
+	return out
+}
+
+// audioBodies makes the tag body of each audio frame; an empty frame gets
+// a nil body, so indexes still give each frame's time.
+func audioBodies(codec stream.Codec, frames [][]byte) [][]byte {
+	out := make([][]byte, len(frames))
+	for i, f := range frames {
 		if len(f) == 0 {
 			continue
 		}
-		var body []byte
-		switch a.Codec {
+		switch codec {
 		case stream.CodecAAC:
-			body = aacTag(pktCodedFrames, f)
+			out[i] = aacTag(pktCodedFrames, f)
 		case stream.CodecOpus:
-			body = exAudioTag(fourccOpus, pktCodedFrames, f)
+			out[i] = exAudioTag(fourccOpus, pktCodedFrames, f)
 		case stream.CodecPCMA:
-			body = g711Tag(soundPCMA, f)
+			out[i] = g711Tag(soundPCMA, f)
 		case stream.CodecPCMU:
-			body = g711Tag(soundPCMU, f)
+			out[i] = g711Tag(soundPCMU, f)
 		}
-		out = append(out, flvTag{typ: msgAudio, ts: ts + step(i), body: body})
+	}
+	return out
+}
+
+// avcFrameTag makes a legacy AVC coded-frames tag body from the NAL units
+// keep accepts, in one allocation; nil when none is kept.
+func avcFrameTag(frameType uint8, ct int32, nalus [][]byte, keep func([]byte) bool) []byte {
+	n := 0
+	for _, u := range nalus {
+		if len(u) > 0 && keep(u) {
+			n += 4 + len(u)
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]byte, 5, 5+n)
+	out[0] = frameType<<4 | codecIDAVC
+	out[1] = pktCodedFrames
+	putSI24(out[2:], ct)
+	for _, u := range nalus {
+		if len(u) > 0 && keep(u) {
+			out = binary.BigEndian.AppendUint32(out, uint32(len(u)))
+			out = append(out, u...)
+		}
 	}
 	return out
 }

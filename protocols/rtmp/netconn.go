@@ -3,7 +3,9 @@ package rtmp
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -29,6 +31,7 @@ type netConn struct {
 	out    []byte
 	off    int
 	rawIn  int
+	body   []byte // reused while reading a media payload from the library
 
 	readTimeout  atomic.Int64 // nanoseconds; 0: none
 	writeTimeout time.Duration
@@ -140,6 +143,34 @@ func (c *netConn) forward(m *rawMessage, depth int) error {
 	return nil
 }
 
+// readPayload returns the rest of r (the library's reader over one media
+// message) in a new buffer of exactly its length: the stream keeps these
+// bytes for as long as the unit stays in its ring, so none may be spare.
+// The message is first read into a buffer reused across messages, so
+// reading does not grow and copy a fresh one each time.
+func (c *netConn) readPayload(r io.Reader) ([]byte, error) {
+	b := c.body[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if cap(b) <= 1<<20 {
+		c.body = b
+	} else {
+		c.body = nil
+	}
+	return append(make([]byte, 0, len(b)), b...), nil
+}
+
 // setChunkSizeChunk announces libChunkSize on chunk stream 2; the library's
 // first message on any chunk stream has a full header, so this chunk does
 // not disturb its header compression.
@@ -171,6 +202,22 @@ func (c *netConn) Write(p []byte) (int, error) {
 	}
 	n, err := c.Conn.Write(p)
 	return written + n, err
+}
+
+// writeChunks writes messages a player's egress serialized itself, all in
+// one write, between the library's own writes.
+func (c *netConn) writeChunks(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.writeTimeout > 0 {
+		_ = c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+	}
+	if !c.injected {
+		c.injected = true
+		b = append(append([]byte(nil), setChunkSizeChunk...), b...)
+	}
+	_, err := c.Conn.Write(b)
+	return err
 }
 
 // Close implements io.Closer; go-rtmp calls it once the connection is done.

@@ -1,7 +1,6 @@
 package rtmp
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"time"
@@ -10,6 +9,10 @@ import (
 
 	"mps/internal/stream"
 )
+
+// csidPreamble carries the data messages that open a player's stream; no
+// other message uses it.
+const csidPreamble = 7
 
 // play is a player's egress goroutine: it reads the path's stream from the
 // newest key frame on and writes FLV tags until the publisher leaves, the
@@ -39,6 +42,8 @@ func (h *serverConn) play(sid uint32, req stream.Request, s *stream.Stream) {
 	r := s.NewReader(h.ctx, stream.ReaderOptions{Protocol: "rtmp"})
 	defer r.Close()
 	mux := newTagMuxer(s.Tracks())
+	mux.share = h.srv.shares.acquire(s)
+	defer h.srv.shares.release(s)
 	for _, t := range s.Tracks() {
 		if t != mux.video && t != mux.audio {
 			h.log.Info("rtmp play: track not sent, RTMP players cannot carry it", "path", req.Path, "track", t.String())
@@ -58,18 +63,34 @@ func (h *serverConn) play(sid uint32, req stream.Request, s *stream.Stream) {
 		return
 	}
 	err := h.send(csidControl, 0, 0, &message.UserCtrl{Event: &message.UserCtrlEventStreamBegin{StreamID: sid}})
+	// The library writes from a queue of its own, in order, and a write
+	// on a chunk stream first waits until the previous message on that
+	// chunk stream is out. So the third message on csidPreamble returns
+	// only once onMetaData, and all queued before it, is on the wire,
+	// and media written directly from here on come after them.
 	if err == nil {
-		err = h.send(csidStatus, 0, sid, dataMessage("|RtmpSampleAccess", true, true))
+		err = h.send(csidPreamble, 0, sid, dataMessage("|RtmpSampleAccess", true, true))
 	}
 	if err == nil {
-		err = h.send(csidStatus, 0, sid, dataMessage("onMetaData", mux.metadata()))
+		err = h.send(csidPreamble, 0, sid, dataMessage("onMetaData", mux.metadata()))
+	}
+	if err == nil {
+		err = h.send(csidPreamble, 0, sid, dataMessage("|RtmpSampleAccess", true, true))
 	}
 	h.nc.unlock()
 	if err != nil {
 		return
 	}
+	h.egress(sid, req, r, mux)
+}
 
+// egress sends each unit's tags, with all their chunks, in one write. The
+// library is bypassed for media: it would copy each body twice and write
+// each chunk apart from its header; the player's chunk size is the one
+// netConn announced.
+func (h *serverConn) egress(sid uint32, req stream.Request, r *stream.Reader, mux *tagMuxer) {
 	var tags []flvTag
+	var buf []byte
 	for {
 		u, err := r.Read()
 		if err != nil {
@@ -82,21 +103,18 @@ func (h *serverConn) play(sid uint32, req stream.Request, s *stream.Stream) {
 		if len(tags) == 0 {
 			continue
 		}
-		if err := h.nc.lock(h.ctx); err != nil {
-			return
-		}
+		buf = buf[:0]
 		for _, t := range tags {
-			csid := csidVideo
-			var msg message.Message = &message.VideoMessage{Payload: bytes.NewReader(t.body)}
+			m := rawMessage{csid: csidVideo, ts: t.ts, typ: t.typ, sid: sid, payload: t.body}
 			if t.typ == msgAudio {
-				csid = csidAudio
-				msg = &message.AudioMessage{Payload: bytes.NewReader(t.body)}
+				m.csid = csidAudio
 			}
-			if err = h.send(csid, t.ts, sid, msg); err != nil {
-				break
-			}
+			buf = appendChunksExt(buf, &m, libChunkSize, true)
 		}
-		h.nc.unlock()
+		err = h.nc.writeChunks(buf)
+		if cap(buf) > 1<<20 {
+			buf = nil // a big key frame: do not hold its size for ever
+		}
 		if err != nil {
 			h.log.Info("rtmp player dropped", "path", req.Path, "error", err)
 			h.nc.kick()

@@ -72,6 +72,8 @@ type Server struct {
 	mu     sync.Mutex
 	conns  map[*netConn]struct{}
 	closed bool
+
+	shares tagShares // tag bodies shared by the players of each stream
 }
 
 // New returns a server; Start binds it.
