@@ -144,6 +144,12 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 		return nil, false, err
 	}
 	t.Output = out
+	if output.Target != "" {
+		if _, ok := s.cfg.Storage.Get(output.Target); !ok {
+			return nil, false, badRequest("output target %q: no such storage target", output.Target)
+		}
+		t.Target = output.Target
+	}
 
 	if req.SessionID != "" {
 		key := "session." + sessionHash(req.SessionID)

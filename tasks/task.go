@@ -60,6 +60,9 @@ type Task struct {
 	// KeepFor is how long the record and outputs stay after the task
 	// ends (the scheme's keep_for or tasks.keep_for; 0: for ever).
 	KeepFor config.Duration `json:"keep_for,omitempty"`
+	// Target is the storage target the results are uploaded to (the
+	// output's target), empty for local results only.
+	Target string `json:"target,omitempty"`
 	// Notified records that the end-of-task webhooks went out.
 	Notified bool      `json:"notified,omitempty"`
 	Created  time.Time `json:"created"`

@@ -180,6 +180,9 @@ func (s *Service) run(id string) *Task {
 
 	tr := &taskRun{s: s, t: t, rev: rev, ctx: ctx, cancel: cancel}
 	tr.execute()
+	if t.Target != "" && ctx.Err() == nil {
+		tr.upload()
+	}
 	if s.ctx.Err() != nil && !errors.Is(context.Cause(ctx), errCanceled) {
 		return nil
 	}

@@ -32,7 +32,7 @@ func TestDefaultsEqualLoadedFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := Defaults(); !reflect.DeepEqual(d, cfg) {
+	if d := Defaults(); !d.Equal(cfg) {
 		t.Fatalf("Defaults() = %+v\nLoad(configs/mps.yaml) = %+v", d, cfg)
 	}
 	// Each call is a fresh copy.

@@ -113,6 +113,10 @@ type OpRef struct {
 type SchemeOutput struct {
 	Dir    string `yaml:"dir" json:"dir,omitempty"`
 	Prefix string `yaml:"prefix" json:"prefix,omitempty"`
+	// Target, when set, names a storage target the results are uploaded
+	// to, under the same relative path; the results then carry presigned
+	// URLs. The local copies stay until retention removes them.
+	Target string `yaml:"target" json:"target,omitempty"`
 }
 
 // SchemeNotify says how a scheme's tasks are reported: Mode applies to the

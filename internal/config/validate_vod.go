@@ -84,6 +84,11 @@ func (v *validator) schemes(c *Config) error {
 		if err := v.schemeOutput(k("output"), s.Output); err != nil {
 			return err
 		}
+		if t := s.Output.Target; t != "" {
+			if _, ok := c.Storage.Target(t); !ok {
+				return v.errorf(k("output.target"), "no storage target %q (see storage.targets)", t)
+			}
+		}
 		if err := v.schemeNotify(k("notify"), s.Notify); err != nil {
 			return err
 		}

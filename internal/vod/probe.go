@@ -60,8 +60,11 @@ type Result struct {
 // File is one output file. Name is relative to the operation's output
 // directory; media fields are filled for audio/video/image files.
 type File struct {
-	Name       string  `json:"name"`
-	Path       string  `json:"path"`
+	Name string `json:"name"`
+	Path string `json:"path"`
+	// URL is where the file can be fetched from a storage target (a
+	// presigned URL) when the task's output names one.
+	URL        string  `json:"url,omitempty"`
 	Size       int64   `json:"size"`
 	Duration   float64 `json:"duration,omitempty"`
 	Format     string  `json:"format,omitempty"`
