@@ -31,7 +31,8 @@ func TestBrowserStreamEndsAndReturns(t *testing.T) {
 			p := e.publish(t, "live/re", "h264_aac_1s_gop.mp4", pubOpts{loop: true})
 			waitSegments(t, ctx, url, 2)
 			done := make(chan *playReport, 1)
-			go func() { done <- play(t, ctx, e.base+"live/re/index.m3u8", 20, "--reload-ended") }()
+			// 30 s of playing leaves the new publisher time to start under load.
+			go func() { done <- play(t, ctx, e.base+"live/re/index.m3u8", 30, "--reload-ended") }()
 			// Let the player start, then end the stream and start another.
 			deadline := time.After(6 * time.Second)
 			<-deadline
@@ -58,7 +59,11 @@ func TestBrowserStreamEndsAndReturns(t *testing.T) {
 				}
 			}
 			if before == nil || last.T-*before < 2 {
-				t.Errorf("after the reload the position went %v -> %.2f in the last 4 s: the new stream does not play (errors %v)", before, last.T, r.Errors)
+				from := -1.0
+				if before != nil {
+					from = *before
+				}
+				t.Errorf("after the reload the position went %.2f -> %.2f in the last 4 s: the new stream does not play (errors %v)", from, last.T, r.Errors)
 			}
 		})
 	}
