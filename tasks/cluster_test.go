@@ -70,15 +70,17 @@ func runChild(v string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	// ctx is the child's whole life (at most a minute); cancel runs on
+	// every way out, as os.Exit skips deferred calls.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	err = svc.Start(ctx)
-	cancel()
-	if err != nil {
+	if err := svc.Start(ctx); err != nil {
+		cancel()
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		cancel()
 		os.Exit(2)
 	}
 	go func() { _ = http.Serve(ln, svc.Handler()) }()
@@ -88,6 +90,7 @@ func runChild(v string) {
 		exhaustFiles(ctx, svc, *c.Exhaust)
 	}
 	<-ctx.Done()
+	cancel()
 	os.Exit(3)
 }
 
