@@ -72,6 +72,7 @@ schemes:
 	cfg := testConfig(t)
 	cfg.Schemes = file.Schemes
 	cfg.Tasks.InputRoots = []string{filepath.Dir(testdata(t, "h264_aac_1s_gop.mp4"))}
+	cfg.Tasks.AllowPrivateURLs = true // both receivers are on loopback
 	s := startServer(t, cfg)
 	base := "http://" + s.HTTPAddr()
 	body := `{"input":"` + testdata(t, "h264_aac_1s_gop.mp4") + `","scheme":"probe-both"}`
