@@ -66,7 +66,7 @@ type consoleReport struct {
 		Origins   string
 	}
 	Phone *struct{ Overflow int }
-	Login *struct{ Authorized, Refused, WhepFrames, HLSFrames int }
+	Login *struct{ Authorized, Refused, WhepFrames, HLSFrames, OutputImages, OutputVideo int }
 }
 
 // playback is a video element measured over a few seconds of playing.
@@ -248,6 +248,9 @@ func checkRest(t *testing.T, rep *consoleReport) {
 		}
 	})
 	t.Run("login", func(t *testing.T) {
+		if l := rep.Login; l == nil || l.OutputImages < 3 || l.OutputVideo == 0 {
+			t.Errorf("login: %+v, want the task's stills and video shown behind the locked outputs", l)
+		}
 		if l := rep.Login; l == nil || l.Authorized == 0 || l.Refused == 0 || l.WhepFrames == 0 || l.HLSFrames == 0 {
 			t.Fatalf("login: %+v, want refused calls before the login, authorized ones after, and both players playing", l)
 		}

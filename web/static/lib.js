@@ -35,6 +35,24 @@ export function withAuth(opts = {}) {
   return { ...opts, headers: { ...(opts.headers || {}), Authorization: a } };
 }
 
+/**
+ * useAuthURL is url as a src the page can use: the URL itself without a
+ * login, else an object URL of it fetched with the login, since media and
+ * image elements cannot send an Authorization header.
+ */
+export function useAuthURL(url) {
+  const [src, setSrc] = useState(authHeader() ? null : url);
+  useEffect(() => {
+    if (!authHeader()) { setSrc(url); return undefined; }
+    let obj = null, gone = false;
+    fetch(url, withAuth()).then((r) => (r.ok ? r.blob() : null)).then((b) => {
+      if (b && !gone) { obj = URL.createObjectURL(b); setSrc(obj); }
+    }).catch(() => {});
+    return () => { gone = true; if (obj) URL.revokeObjectURL(obj); };
+  }, [url]);
+  return src;
+}
+
 /** request fetches url with the login; a 401 raises AuthError and tells the shell. */
 export async function request(url, opts = {}) {
   const res = await fetch(url, withAuth(opts));

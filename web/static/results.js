@@ -4,7 +4,7 @@
 // through hls.js, reports are shown as JSON, and anything in a report with
 // a start and an end is drawn on a timeline that seeks the player.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { html, attachHls, fmtBytes, fmtClock, JSONView } from './lib.js';
+import { html, attachHls, fmtBytes, fmtClock, JSONView, useAuthURL } from './lib.js';
 
 const ext = (name) => (name.match(/\.([a-z0-9]+)$/i) || [, ''])[1].toLowerCase();
 const kinds = {
@@ -63,16 +63,29 @@ function SegmentTimeline({ name, items, duration, onSeek }) {
 /** MediaFile plays one video or audio output with the task's subtitles as tracks. */
 function MediaFile({ file, url, kind, subtitles, register }) {
   const ref = useRef(null);
+  const src = useAuthURL(url);
   useEffect(() => register(ref.current), []);
   const Tag = kind === 'audio' ? 'audio' : 'video';
   return html`<figure class="media-out">
-    <${Tag} ref=${ref} src=${url} controls preload="metadata" playsinline class="result-media" crossorigin="anonymous">
-      ${subtitles.map((s, i) => html`<track kind="subtitles" src=${s.url} label=${s.name} srclang="und" default=${i === 0} />`)}
+    <${Tag} ref=${ref} src=${src || undefined} controls preload="metadata" playsinline class="result-media" crossorigin="anonymous">
+      ${subtitles.map((s, i) => html`<${Track} url=${s.url} name=${s.name} first=${i === 0} />`)}
     <//>
     <figcaption><a href=${url} download>${file.name}</a> <span class="muted">${fmtBytes(file.size)}
       ${file.width ? ` · ${file.width}×${file.height}` : ''}${file.duration ? ` · ${fmtClock(file.duration)}` : ''}
       ${file.video_codec ? ` · ${file.video_codec}` : ''}${file.audio_codec ? ` · ${file.audio_codec}` : ''}</span></figcaption>
   </figure>`;
+}
+
+/** Track is one subtitles track of a result player, fetched with the login. */
+function Track({ url, name, first }) {
+  const src = useAuthURL(url);
+  return src ? html`<track kind="subtitles" src=${src} label=${name} srclang="und" default=${first} />` : null;
+}
+
+/** AuthImg is an image of the results, fetched with the login. */
+function AuthImg({ url, alt }) {
+  const src = useAuthURL(url);
+  return html`<img src=${src || undefined} loading="lazy" alt=${alt} />`;
 }
 
 /** PlaylistFile plays an HLS output through hls.js. */
@@ -111,7 +124,7 @@ function OpResult({ task, op, subtitles, register, seek, mediaDuration }) {
       subtitles=${subtitles} register=${register} />`)}
     ${playlist && html`<${PlaylistFile} url=${playlist} register=${register} />`}
     ${by.image.length > 0 && html`<ul class="gallery" aria-label="Images">${by.image.map((f) => html`<li>
-      <a href=${base + '/' + f.name} target="_blank" rel="noopener"><img src=${base + '/' + f.name} loading="lazy"
+      <a href=${base + '/' + f.name} target="_blank" rel="noopener"><${AuthImg} url=${base + '/' + f.name}
         alt=${f.name + (snapTimes.has(f.name) ? ' at ' + fmtClock(snapTimes.get(f.name)) : '')} /></a>
       <span>${snapTimes.has(f.name) ? fmtClock(snapTimes.get(f.name)) : f.name}</span></li>`)}</ul>`}
     ${r.vtt && html`<p class="muted">Thumbnail track: <a href=${base + '/' + r.vtt}>${r.vtt}</a></p>`}

@@ -23,6 +23,7 @@ if (!base || !live || !whipPath || !uploadFile || !out) {
   process.exit(2);
 }
 const report = { errors: [], shots: [] };
+let taskPage = ''; // the finished task's results page, seen again after a login
 const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mps-console-chromium-'));
 
 async function shot(page, name) {
@@ -259,6 +260,7 @@ try {
     await page.waitForFunction(() => { const v = document.querySelector('video.result-media'); return v && v.readyState >= 1; });
     const video = await page.evaluate(() => { const v = document.querySelector('video.result-media'); return { duration: v.duration, width: v.videoWidth, height: v.videoHeight }; });
     await shot(page, '8-task-results');
+    taskPage = page.url();
     return { status, images, video, dropped: true, schemeSwitch, aiDemo: await aiResults(page, page.url().split('#/tasks/')[1]) };
   });
 
@@ -309,7 +311,7 @@ try {
     const want = 'Basic ' + Buffer.from('ops:s3cret').toString('base64');
     const seen = [];
     const lp = await ctx.newPage();
-    await lp.route(/\/(api\/v1|hls|webrtc)\//, (route) => {
+    await lp.route(/\/(api\/v1|hls|webrtc|outputs)\//, (route) => {
       const a = route.request().headers().authorization;
       seen.push(a || '');
       if (a === want) return route.continue();
@@ -330,9 +332,20 @@ try {
     const whep = await framesAdvance(lp, 'video.live-video[data-mode=webrtc]', 1);
     await lp.getByLabel('LL-HLS').check();
     const hls = await framesAdvance(lp, 'video.live-video[data-mode=hls]', 1);
+    // Task outputs behind the lock still show: images and media are
+    // fetched with the login.
+    let outputImages = 0, outputVideo = 0;
+    if (taskPage) {
+      await lp.goto(taskPage);
+      await lp.waitForFunction(() => { const im = [...document.querySelectorAll('.gallery img')];
+        return im.length > 0 && im.every((i) => i.complete && i.naturalWidth > 0); }, null, { timeout: 20000 });
+      outputImages = await lp.evaluate(() => document.querySelectorAll('.gallery img').length);
+      await lp.waitForFunction(() => { const v = document.querySelector('video.result-media'); return v && v.readyState >= 1; }, null, { timeout: 20000 });
+      outputVideo = await lp.evaluate(() => document.querySelector('video.result-media').videoHeight);
+    }
     await lp.close();
     return { authorized: seen.filter((a) => a === want).length, refused: seen.filter((a) => a !== want).length,
-      whepFrames: whep.frames, hlsFrames: hls.frames };
+      whepFrames: whep.frames, hlsFrames: hls.frames, outputImages, outputVideo };
   });
 
   await step('kick', async () => {
