@@ -79,6 +79,7 @@ func newH264Ingest(f *format.H264) (*ingestTrack, error) {
 			return nil, err
 		}
 		au, key := params.complete(au)
+		au = dropEmptyNALUs(au) // also an empty parameter set from a malformed SDP
 		if len(au) == 0 || !gate.pass(key) {
 			return nil, nil
 		}
@@ -150,6 +151,7 @@ func newH265Ingest(f *format.H265) (*ingestTrack, error) {
 			return nil, err
 		}
 		au, key := params.complete(au)
+		au = dropEmptyNALUs(au) // also an empty parameter set from a malformed SDP
 		if len(au) == 0 || !gate.pass(key) {
 			return nil, nil
 		}
@@ -162,4 +164,17 @@ func newH265Ingest(f *format.H265) (*ingestTrack, error) {
 			Key: key, Payload: au, Time: now,
 		}}, nil
 	}}, nil
+}
+
+// dropEmptyNALUs removes zero-length NAL units, which a malformed
+// aggregation packet can yield and which the codec helpers (parameter-set
+// and DTS extraction) index without checking.
+func dropEmptyNALUs(au [][]byte) [][]byte {
+	out := au[:0]
+	for _, n := range au {
+		if len(n) > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package rtsp
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -70,7 +71,7 @@ func (p *publisher) record() {
 
 // writeRTP depacketizes one packet of it and writes the completed units.
 func (p *unitWriter) writeRTP(it *ingestTrack, pkt *rtp.Packet, pts int64) {
-	units, err := it.decode(pkt, pts, time.Now())
+	units, err := safeDecode(it, pkt, pts)
 	if err != nil {
 		if !isBenignDecodeError(err) {
 			p.warn.warn("rtsp: dropped undecodable data", "codec", it.track.Codec, "error", err)
@@ -99,4 +100,17 @@ func (p *publisher) close(reason error) {
 		p.st.Close()
 		p.log.Info("rtsp publisher left", "reason", reason)
 	})
+}
+
+// safeDecode runs the track's depacketizer on one packet and turns a panic
+// in the codec helpers (a malformed packet they index without checking)
+// into an error for that packet: the packet is dropped, the session and the
+// server go on.
+func safeDecode(it *ingestTrack, pkt *rtp.Packet, pts int64) (units []*stream.Unit, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			units, err = nil, fmt.Errorf("malformed %s packet: %v", it.track.Codec, r)
+		}
+	}()
+	return it.decode(pkt, pts, time.Now())
 }
