@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"mps/internal/httpjson"
 )
 
 // Handler serves the task API and the outputs. Mount it (or route these
@@ -59,17 +61,13 @@ func (s *Service) routes() []route {
 	}
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_, _ = w.Write(append(marshal(v), '\n'))
-}
-
+// writeError answers with the API's error body, asking clients to retry a
+// 503 (the task store recovering) after a few seconds.
 func writeError(w http.ResponseWriter, code int, msg string) {
 	if code == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "5")
 	}
-	writeJSON(w, code, map[string]string{"error": msg})
+	httpjson.WriteError(w, code, msg)
 }
 
 // statusOf maps service errors to HTTP codes.
@@ -111,7 +109,7 @@ func (s *Service) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		code = http.StatusOK
 	}
 	w.Header().Set("Location", "/api/v1/tasks/"+t.ID)
-	writeJSON(w, code, t.public())
+	httpjson.Write(w, code, t.public())
 }
 
 func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
@@ -145,7 +143,7 @@ func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
 	if tasks == nil {
 		tasks = []Task{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tasks": tasks, "next_cursor": next})
+	httpjson.Write(w, http.StatusOK, map[string]any{"tasks": tasks, "next_cursor": next})
 }
 
 func (s *Service) handleHealth(w http.ResponseWriter, r *http.Request) {
@@ -154,7 +152,7 @@ func (s *Service) handleHealth(w http.ResponseWriter, r *http.Request) {
 	if h.Status != "ok" {
 		code = http.StatusServiceUnavailable
 	}
-	writeJSON(w, code, h)
+	httpjson.Write(w, code, h)
 }
 
 func (s *Service) handleGet(w http.ResponseWriter, r *http.Request) {
@@ -163,7 +161,7 @@ func (s *Service) handleGet(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statusOf(err), err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, t.public())
+	httpjson.Write(w, http.StatusOK, t.public())
 }
 
 func (s *Service) handleCancel(w http.ResponseWriter, r *http.Request) {
@@ -172,17 +170,17 @@ func (s *Service) handleCancel(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statusOf(err), err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, t.public())
+	httpjson.Write(w, http.StatusOK, t.public())
 }
 
 func (s *Service) handleSchemes(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"schemes": s.Schemes(r.Context())})
+	httpjson.Write(w, http.StatusOK, map[string]any{"schemes": s.Schemes(r.Context())})
 }
 
 func (s *Service) handleScheme(w http.ResponseWriter, r *http.Request) {
 	for _, sc := range s.Schemes(r.Context()) {
 		if sc.Name == r.PathValue("name") {
-			writeJSON(w, http.StatusOK, sc)
+			httpjson.Write(w, http.StatusOK, sc)
 			return
 		}
 	}
@@ -207,7 +205,7 @@ func (s *Service) handleSchemeSwitch(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) handleTemplates(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"templates": s.cfg.Templates})
+	httpjson.Write(w, http.StatusOK, map[string]any{"templates": s.cfg.Templates})
 }
 
 // outputs serves files under DataDir/outputs through an os.Root, which

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"mps/internal/redact"
@@ -407,12 +406,6 @@ func (s *Service) List(ctx context.Context, o ListOptions) ([]Task, string, erro
 			out = append(out, t.public())
 		}
 	}
-}
-
-// marshal is json.Marshal for API bodies.
-func marshal(v any) []byte {
-	b, _ := json.Marshal(v)
-	return b
 }
 
 // checkFileRefs holds the files an operation reads besides its input (a

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+
+	"mps/internal/httpjson"
 )
 
 // Upload is the answer to POST /api/v1/uploads: use Input as a task input.
@@ -58,7 +60,7 @@ func (s *Service) handleUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("upload stored", "id", id, "size", n)
-	writeJSON(w, http.StatusCreated, Upload{ID: id, Name: filepath.Base(final), Size: n, Input: uploadPrefix + id})
+	httpjson.Write(w, http.StatusCreated, Upload{ID: id, Name: filepath.Base(final), Size: n, Input: uploadPrefix + id})
 }
 
 func (s *Service) saveUpload(src io.Reader, final string) (int64, error) {
