@@ -175,12 +175,18 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 		return nil, false, fmt.Errorf("store task: %w", s.storeErr(err))
 	}
 	s.index.add(t.ID)
+	// task.created goes out before the task is queued: once queued, a
+	// worker may start it at once, and its task.started must follow.
+	s.emit(t, "task.created", nil, true)
 	if _, err := s.js.Publish(ctx, prioritySubject(t.Priority), []byte(t.ID), jetstream.WithMsgID(t.ID)); err != nil {
 		s.unstore(t) //nolint:contextcheck // removing the record must not depend on the failed request's context
-		return nil, false, fmt.Errorf("queue task: %w", s.storeErr(err))
+		err = fmt.Errorf("queue task: %w", s.storeErr(err))
+		// Receivers told of the task hear that it ended.
+		t.Status, t.Error = StatusFail, err.Error()
+		s.emit(t, "task.failed", nil, true)
+		return nil, false, err
 	}
 	s.log.Info("task queued", "task", t.ID, "scheme", t.Scheme, "input", redact.URL(t.Input), "ops", len(t.Operations))
-	s.emit(t, "task.created", nil, true)
 	return t, true, nil
 }
 
