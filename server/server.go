@@ -198,6 +198,8 @@ func (s *Server) Start() error {
 			TLS:     tc,
 			Address: cfg.RTSP.Address, ReadTimeout: cfg.RTSP.ReadTimeout.D(), WriteTimeout: cfg.RTSP.WriteTimeout.D(),
 			WrapListener: s.limitListener("rtsp", cfg.RTSP.ConnLimits),
+			Digest:       slices.Contains(cfg.RTSP.AuthMethods, config.RTSPAuthDigest),
+			NoBasic:      !slices.Contains(cfg.RTSP.AuthMethods, config.RTSPAuthBasic),
 		}
 		if slices.Contains(cfg.RTSP.Transports, config.TransportUDP) {
 			rc.UDPRTPAddress, rc.UDPRTCPAddress = cfg.RTSP.UDPRTPAddress, cfg.RTSP.UDPRTCPAddress

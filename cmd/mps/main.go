@@ -30,8 +30,10 @@ Usage:
                           environment variables override any key.
   mps process INPUT -o DIR (-t TEMPLATE | --op JSON | --scheme NAME)...
                           run operations on a file locally (see mps process -h)
-  mps hash-password       read a password on stdin, print its argon2id hash
-                          for auth.users[].pass
+  mps hash-password [-digest-user NAME]
+                          read a password on stdin, print its argon2id hash
+                          for auth.users[].pass; with -digest-user also the
+                          realm hash for auth.users[].digest (RTSP Digest)
   mps version             print the version
   mps --help              this help
 
@@ -55,7 +57,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "process":
 		return process(args, stdout, stderr)
 	case "hash-password":
-		return hashPassword(os.Stdin, stdout, stderr)
+		return hashPassword(args, os.Stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "mps", server.Version)
 		return 0
@@ -69,8 +71,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // hashPassword reads one line from in (never the command line, where
-// shells keep it) and prints its argon2id PHC string.
-func hashPassword(in io.Reader, stdout, stderr io.Writer) int {
+// shells keep it) and prints its argon2id PHC string, and with
+// -digest-user the user's realm hash on a second line.
+func hashPassword(args []string, in io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("hash-password", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	digestUser := fs.String("digest-user", "", "also print the realm hash of this user's password for auth.users[].digest")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
 	line, err := bufio.NewReader(in).ReadString('\n')
 	pass := strings.TrimRight(line, "\r\n")
 	if pass == "" {
@@ -83,6 +92,9 @@ func hashPassword(in io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintln(stdout, h)
+	if *digestUser != "" {
+		fmt.Fprintln(stdout, auth.DigestHA1(*digestUser, pass))
+	}
 	return 0
 }
 

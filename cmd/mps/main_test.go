@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"mps/internal/auth"
+	"mps/internal/testutil"
 )
 
 // buildBinary compiles mps once per test run into a temp dir.
@@ -170,7 +171,7 @@ func TestSIGHUPReloads(t *testing.T) {
 // authorizer verifies against the password read from stdin.
 func TestHashPassword(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := hashPassword(strings.NewReader("s3cret\n"), &out, &errb); code != 0 {
+	if code := hashPassword(nil, strings.NewReader("s3cret\n"), &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	h := strings.TrimSpace(out.String())
@@ -185,7 +186,34 @@ func TestHashPassword(t *testing.T) {
 	if _, err := a.Authorize(context.Background(), auth.Request{Action: auth.ActionAPI, User: "u", Pass: "s3cre"}); err == nil {
 		t.Fatal("wrong password accepted")
 	}
-	if code := hashPassword(strings.NewReader(""), &out, &errb); code != 2 {
+	if code := hashPassword(nil, strings.NewReader(""), &out, &errb); code != 2 {
 		t.Fatalf("empty stdin: exit %d, want 2", code)
+	}
+}
+
+// TestHashPasswordDigest: -digest-user adds the realm hash a Digest-only
+// user is configured with, and an RTSP Digest answer made from the
+// password is accepted with it while a Basic password is not (the server
+// keeps no password for that user).
+func TestHashPasswordDigest(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := hashPassword([]string{"-digest-user", "cam"}, strings.NewReader("s3cret\n"), &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Fields(out.String())
+	if len(lines) != 2 {
+		t.Fatalf("printed %q, want hash and realm hash", out.String())
+	}
+	a, err := auth.New(auth.Config{Methods: []string{"internal"}, Users: []auth.User{{Name: "cam", Digest: lines[1], Actions: []auth.Action{auth.ActionPublish}}}}, nil)
+	if err != nil {
+		t.Fatalf("realm hash %q refused: %v", lines[1], err)
+	}
+	defer a.Close()
+	d := testutil.DigestAnswer("cam", "s3cret", auth.Realm, "n0nce", "ANNOUNCE", "rtsp://h/live/x")
+	if _, err := a.Authorize(context.Background(), auth.Request{Action: auth.ActionPublish, Path: "live/x", User: "cam", Digest: d}); err != nil {
+		t.Fatalf("right Digest answer refused: %v", err)
+	}
+	if _, err := a.Authorize(context.Background(), auth.Request{Action: auth.ActionPublish, Path: "live/x", User: "cam", Pass: "s3cret"}); err == nil {
+		t.Fatal("Basic password accepted for a Digest-only user")
 	}
 }

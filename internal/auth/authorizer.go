@@ -65,7 +65,7 @@ func New(cfg Config, log *slog.Logger) (*Authorizer, error) {
 					cancel()
 					return nil, err
 				}
-				if !cu.hashed && u.Name != AnyUser {
+				if !cu.hashed && u.Pass != "" && u.Name != AnyUser {
 					log.Warn("auth: user password is plain text; store an argon2id hash instead", "user", u.Name)
 				}
 				a.users.users = append(a.users.users, cu)
@@ -129,11 +129,14 @@ func (a *Authorizer) Authorize(ctx context.Context, r Request) (string, error) {
 
 // decide runs the methods in order.
 func (a *Authorizer) decide(ctx context.Context, r *Request) (who string, known bool, reason error) {
-	if r.PathUser != "" && equalSecret(r.User, r.PathUser) && equalSecret(r.Pass, r.PathPass) {
+	if r.PathUser != "" && equalSecret(r.User, r.PathUser) && pathPassOK(r) {
 		return r.User, true, nil
 	}
 	reason = errors.New("no method allowed it")
 	for _, m := range a.methods {
+		if r.Digest != nil && m != MethodInternal {
+			continue // a Digest answer proves a password only to who keeps its hash
+		}
 		switch m {
 		case MethodInternal:
 			ok, k, name := a.users.check(r)
@@ -161,4 +164,13 @@ func (a *Authorizer) decide(ctx context.Context, r *Request) (who string, known 
 		}
 	}
 	return "", known, reason
+}
+
+// pathPassOK checks the password (or Digest answer) against the path
+// rule's own credentials.
+func pathPassOK(r *Request) bool {
+	if r.Digest != nil {
+		return DigestOK(DigestHA1(r.PathUser, r.PathPass), r.Digest)
+	}
+	return equalSecret(r.Pass, r.PathPass)
 }

@@ -52,11 +52,17 @@ type Request struct {
 	// (publish_user/read_user): when set, anonymous users do not get this
 	// action on this path and these credentials do.
 	PathUser, PathPass string
+	// Digest is an RTSP Digest answer given instead of Pass: only the
+	// internal users and the path rule's credentials can check it (the
+	// token and callback methods have no password to compare).
+	Digest *stream.DigestAuth
 }
 
 // presented reports whether the client sent any credentials, which is what
 // separates "who are you" (401) from a failed login.
-func (r *Request) presented() bool { return r.User != "" || r.Pass != "" || r.Token != "" }
+func (r *Request) presented() bool {
+	return r.User != "" || r.Pass != "" || r.Token != "" || r.Digest != nil
+}
 
 // addr returns the client IP parsed, or the zero Addr.
 func (r *Request) addr() netip.Addr {

@@ -32,6 +32,9 @@ type User struct {
 	// IPs are the client ranges (CIDR, or a single address) the user may
 	// come from; empty means anywhere.
 	IPs []string
+	// Digest is the realm hash (DigestHA1) for RTSP Digest logins; with a
+	// plain-text Pass it is derived, with a hashed one Digest logins need it.
+	Digest string
 }
 
 // pathPattern matches a path name like a path rule does.
@@ -73,6 +76,7 @@ type compiledUser struct {
 	name    string
 	pass    string
 	hashed  bool
+	ha1     string // realm hash for Digest answers; "" refuses them
 	actions []Action
 	paths   []pathPattern
 	ips     []netip.Prefix
@@ -87,6 +91,14 @@ func compileUser(u User) (compiledUser, error) {
 		if err := CheckHash(u.Pass); err != nil {
 			return c, fmt.Errorf("user %q: %w", u.Name, err)
 		}
+	} else if u.Pass != "" {
+		c.ha1 = DigestHA1(u.Name, u.Pass)
+	}
+	if u.Digest != "" {
+		if err := CheckHA1(u.Digest); err != nil {
+			return c, fmt.Errorf("user %q: %w", u.Name, err)
+		}
+		c.ha1 = strings.ToLower(u.Digest)
 	}
 	for _, a := range u.Actions {
 		if !slices.Contains(Actions, a) {
@@ -225,7 +237,7 @@ func (m *internalUsers) check(r *Request) (allowed, known bool, name string) {
 			}
 			continue
 		}
-		if r.User != u.name || !m.password(u, r.Pass) {
+		if r.User != u.name || !m.password(u, r) {
 			continue
 		}
 		known = true
@@ -236,7 +248,14 @@ func (m *internalUsers) check(r *Request) (allowed, known bool, name string) {
 	return false, known, ""
 }
 
-func (m *internalUsers) password(u *compiledUser, pass string) bool {
+func (m *internalUsers) password(u *compiledUser, r *Request) bool {
+	if r.Digest != nil {
+		return DigestOK(u.ha1, r.Digest)
+	}
+	pass := r.Pass
+	if u.pass == "" {
+		return false // a Digest-only user
+	}
 	if u.hashed {
 		return m.cache.verify(u.pass, pass)
 	}

@@ -33,6 +33,10 @@ type AuthUser struct {
 	User string `yaml:"user" json:"user"`
 	// Pass is an argon2id PHC string (mps hash-password) or plain text.
 	Pass string `yaml:"pass" json:"pass,omitempty"`
+	// Digest is the realm hash for RTSP Digest logins (mps hash-password
+	// -digest-user NAME), kept instead of a clear password; derived when
+	// Pass is plain text.
+	Digest string `yaml:"digest" json:"digest,omitempty"`
 	// Actions: publish, read, playback, api, api_read, metrics.
 	Actions []string `yaml:"actions" json:"actions"`
 	// Paths are path patterns like the path rules'; empty: every path.
@@ -99,7 +103,7 @@ func (a *Auth) AuthConfig() auth.Config {
 			Delay: a.FailLimit.Delay.D(), BlockAfter: a.FailLimit.BlockAfter},
 	}
 	for _, u := range a.Users {
-		au := auth.User{Name: u.User, Pass: u.Pass, Paths: u.Paths, IPs: u.IPs}
+		au := auth.User{Name: u.User, Pass: u.Pass, Digest: u.Digest, Paths: u.Paths, IPs: u.IPs}
 		for _, act := range u.Actions {
 			au.Actions = append(au.Actions, auth.Action(act))
 		}
@@ -114,6 +118,9 @@ func (a Auth) redacted() Auth {
 	for i := range a.Users {
 		if a.Users[i].Pass != "" {
 			a.Users[i].Pass = redactedSecret
+		}
+		if a.Users[i].Digest != "" {
+			a.Users[i].Digest = redactedSecret
 		}
 	}
 	a.JWT.JWKS = redactURL(a.JWT.JWKS)
@@ -170,6 +177,11 @@ func (v *validator) authUser(key string, u AuthUser) error {
 			return v.wrap(key+".pass", err)
 		}
 	}
+	if u.Digest != "" {
+		if err := auth.CheckHA1(u.Digest); err != nil {
+			return v.wrap(key+".digest", err)
+		}
+	}
 	if len(u.Actions) == 0 {
 		return v.errorf(key+".actions", "must list at least one action")
 	}
@@ -187,6 +199,9 @@ func (v *validator) authUser(key string, u AuthUser) error {
 		if err := auth.CheckPattern(p); err != nil {
 			return v.wrap(fmt.Sprintf("%s.paths[%d]", key, j), err)
 		}
+	}
+	if u.User != auth.AnyUser && u.Pass == "" && u.Digest == "" {
+		return v.errorf(v.pick(key+".pass", key+".user"), "user %q needs a pass (or a digest for RTSP Digest only)", u.User)
 	}
 	return nil
 }

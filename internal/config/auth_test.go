@@ -39,6 +39,8 @@ func TestAuthErrors(t *testing.T) {
 		{"bad cidr", "auth:\n  users:\n    - user: a\n      actions: [read]\n      ips: [10.0.0.0/40]\n", 5, "auth.users[0].ips[0]", "10.0.0.0/40"},
 		{"bad hash", "auth:\n  users:\n    - user: a\n      pass: $argon2id$v=19$m=9,t=1\n      actions: [read]\n", 4, "auth.users[0].pass", "argon2id"},
 		{"bad pattern", "auth:\n  users:\n    - user: a\n      actions: [read]\n      paths: [\"~(\"]\n", 5, "auth.users[0].paths[0]", "path pattern"},
+		{"no password", "auth:\n  users:\n    - user: a\n      actions: [read]\n", 3, "auth.users[0].user", "needs a pass"},
+		{"bad realm hash", "auth:\n  users:\n    - user: a\n      digest: abc\n      actions: [read]\n", 4, "auth.users[0].digest", "32 hex digits"},
 		{"jwt without jwks", "auth:\n  methods: [jwt]\n", 2, "auth.methods", "method jwt needs"},
 		{"http without url", "auth:\n  methods: [http]\n", 2, "auth.methods", "method http needs"},
 	})
@@ -55,10 +57,10 @@ auth:
   jwt:
     jwks: https://u:jwkspw@keys.example/jwks.json
   callback:
-    url: https://u:cbpw@auth.example/check?key=qsecret
+    url: https://u:cbpw@auth.example/check?key=qsecret&apikey=qsecret2&auth=qsecret3
 `)
 	r := cfg.Redacted()
-	for _, secret := range []string{"hunter2", "jwkspw", "cbpw"} {
+	for _, secret := range []string{"hunter2", "jwkspw", "cbpw", "qsecret"} {
 		for _, s := range []string{r.Auth.Users[0].Pass, r.Auth.JWT.JWKS, r.Auth.Callback.URL} {
 			if strings.Contains(s, secret) {
 				t.Errorf("redacted config shows %q: %q", secret, s)

@@ -181,15 +181,23 @@ type RTSP struct {
 	UDPRTCPAddress string `yaml:"udp_rtcp_address" json:"udp_rtcp_address"`
 	// Transports lists the lower transports offered to clients: udp, tcp.
 	Transports []string `yaml:"transports" json:"transports"`
-	IOTimeouts `yaml:",inline" json:",inline"`
-	ConnLimits `yaml:",inline" json:",inline"`
-	TLSFiles   `yaml:",inline" json:",inline"`
+	// AuthMethods are the logins offered in challenges: basic, digest.
+	AuthMethods []string `yaml:"auth_methods" json:"auth_methods"`
+	IOTimeouts  `yaml:",inline" json:",inline"`
+	ConnLimits  `yaml:",inline" json:",inline"`
+	TLSFiles    `yaml:",inline" json:",inline"`
 }
 
 // RTSP transports accepted in rtsp.transports.
 const (
 	TransportUDP = "udp"
 	TransportTCP = "tcp"
+)
+
+// RTSP login methods accepted in rtsp.auth_methods.
+const (
+	RTSPAuthBasic  = "basic"
+	RTSPAuthDigest = "digest"
 )
 
 // SRT is the SRT listener.
@@ -413,7 +421,7 @@ func (c *Config) Redacted() *Config {
 
 // redactURL hides a URL's password and credential query parameters
 // (?token=, &passphrase=…) the one way every package does.
-func redactURL(s string) string { return redact.URL(s) }
+func redactURL(s string) string { return redact.URLAllQuery(s) }
 
 // Equal reports whether c and o hold the same settings, so a reload that
 // changes nothing can be ignored. To see which paths a reload affects,

@@ -60,7 +60,7 @@ func TestDefaultValues(t *testing.T) {
 			WriteTimeout: Duration(30 * time.Second), IdleTimeout: Duration(time.Minute), MaxBodySize: MiB},
 		ConnLimits: ConnLimits{MaxConnections: 4096, MaxConnectionsPerIP: 256}})
 	check("rtmp", c.RTMP, RTMP{Enabled: true, Address: ":1935", IOTimeouts: media, ConnLimits: mediaLimits})
-	check("rtsp", c.RTSP, RTSP{Enabled: true, Address: ":8554", UDPRTPAddress: ":8000", UDPRTCPAddress: ":8001", Transports: []string{"udp", "tcp"},
+	check("rtsp", c.RTSP, RTSP{Enabled: true, Address: ":8554", UDPRTPAddress: ":8000", UDPRTCPAddress: ":8001", Transports: []string{"udp", "tcp"}, AuthMethods: []string{"basic"},
 		IOTimeouts: media, ConnLimits: mediaLimits})
 	check("srt", c.SRT, SRT{Enabled: true, Address: ":8890", Latency: Duration(120 * time.Millisecond), ConnLimits: mediaLimits})
 	check("webrtc", c.WebRTC, WebRTC{Enabled: true, ICEUDPAddress: ":8189", ICETCPAddress: ":8189"})

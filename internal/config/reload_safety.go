@@ -34,7 +34,7 @@ func CheckReload(old, cur *Config) error {
 func credentialCount(c *Config) int {
 	n := 0
 	for _, u := range c.Auth.Users {
-		if u.Pass != "" {
+		if u.Pass != "" || u.Digest != "" {
 			n++
 		}
 	}

@@ -189,6 +189,18 @@ func (v *validator) rtsp(r *RTSP) error {
 			return v.errorf(k, "duplicate transport %q", t)
 		}
 	}
+	if r.Enabled && len(r.AuthMethods) == 0 {
+		return v.errorf("rtsp.auth_methods", "must list at least one of basic, digest")
+	}
+	for i, m := range r.AuthMethods {
+		k := fmt.Sprintf("rtsp.auth_methods[%d]", i)
+		if err := v.oneOf(k, m, RTSPAuthBasic, RTSPAuthDigest); err != nil {
+			return err
+		}
+		if slices.Index(r.AuthMethods, m) != i {
+			return v.errorf(k, "duplicate method %q", m)
+		}
+	}
 	if slices.Contains(r.Transports, TransportUDP) {
 		// RTP/RTCP over UDP use an even port and the next one (RFC 3550).
 		_, rp, _ := net.SplitHostPort(r.UDPRTPAddress)

@@ -65,7 +65,7 @@ func (m *Manager) authorize(ctx context.Context, action auth.Action, req stream.
 	}
 	a := m.auth.Load()
 	if a == nil {
-		if !checkCreds(user, pass, req.User, req.Pass) {
+		if !checkCreds(user, pass, req) {
 			return fmt.Errorf("%s %s: %w", action, req.Path, stream.ErrUnauthorized)
 		}
 		return nil
@@ -76,7 +76,7 @@ func (m *Manager) authorize(ctx context.Context, action auth.Action, req stream.
 	}
 	_, err := (*a).Authorize(ctx, auth.Request{
 		Action: action, Path: req.Path, Protocol: req.Protocol, IP: req.RemoteAddr,
-		User: req.User, Pass: req.Pass, Token: token, Query: req.Query,
+		User: req.User, Pass: req.Pass, Digest: req.Digest, Token: token, Query: req.Query,
 		ID: req.Protocol + ":" + req.RemoteAddr, PathUser: user, PathPass: pass,
 	})
 	if err != nil {
@@ -85,12 +85,15 @@ func (m *Manager) authorize(ctx context.Context, action auth.Action, req stream.
 	return nil
 }
 
-func checkCreds(wantUser, wantPass, user, pass string) bool {
+func checkCreds(wantUser, wantPass string, req stream.Request) bool {
 	if wantUser == "" && wantPass == "" {
 		return true
 	}
-	u := subtle.ConstantTimeCompare([]byte(wantUser), []byte(user))
-	p := subtle.ConstantTimeCompare([]byte(wantPass), []byte(pass))
+	u := subtle.ConstantTimeCompare([]byte(wantUser), []byte(req.User))
+	if req.Digest != nil {
+		return u == 1 && auth.DigestOK(auth.DigestHA1(wantUser, wantPass), req.Digest)
+	}
+	p := subtle.ConstantTimeCompare([]byte(wantPass), []byte(req.Pass))
 	return u&p == 1
 }
 

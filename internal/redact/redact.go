@@ -54,6 +54,23 @@ func URL(s string) string {
 	return u.String()
 }
 
+// URLAllQuery is URL with every query value hidden, for URLs an operator
+// wrote into the config (auth callbacks, key sets, webhooks): their
+// parameters are often API keys under any name (apikey=, auth=, code=).
+func URLAllQuery(s string) string {
+	s = URL(s)
+	u, err := url.Parse(s)
+	if err != nil || u.RawQuery == "" {
+		return s
+	}
+	q := u.Query()
+	for k := range q {
+		q.Set(k, Mask)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 // IsSecretParam reports whether a query parameter name carries a credential.
 func IsSecretParam(name string) bool {
 	name = strings.ToLower(name)

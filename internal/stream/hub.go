@@ -19,6 +19,22 @@ type Request struct {
 	Token string
 	// RemoteAddr is the client's address, for logs and IP rules.
 	RemoteAddr string
+	// Digest, when set, is a Digest answer (RTSP) the client gave instead
+	// of a password; User names who answered.
+	Digest *DigestAuth
+}
+
+// DigestAuth is a client's answer to a Digest challenge (RFC 2617, MD5,
+// no qop), as RTSP clients send it. It proves the password without
+// sending it, so the authorizer checks it against the realm hash it keeps
+// (MD5 of user:realm:password) rather than a clear password.
+type DigestAuth struct {
+	// Method and URI are the request's, as the client hashed them.
+	Method, URI string
+	// Nonce is the server's challenge the door checked as its own.
+	Nonce string
+	// Response is the client's hex answer.
+	Response string
 }
 
 // Hub is what protocol adapters need from the path manager. Defining it here

@@ -35,6 +35,10 @@ type Config struct {
 	WrapListener func(net.Listener) net.Listener
 	// TLS, when set, makes the listener speak RTSPS (TCP transport only).
 	TLS *tls.Config
+	// Digest offers Digest logins (MD5, realm "mps") besides Basic: the
+	// hub checks the answers against the realm hashes it keeps. NoBasic
+	// stops offering and taking Basic, so passwords never cross the wire.
+	Digest, NoBasic bool
 }
 
 func (c *Config) setDefaults() {

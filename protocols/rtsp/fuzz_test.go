@@ -27,14 +27,20 @@ func FuzzStreamPath(f *testing.F) {
 }
 
 func FuzzCredentials(f *testing.F) {
-	for _, s := range []string{"Basic cHViOnNlY3JldA==", "Basic !!!", "Basic ", "Digest username=\"a\"", "", "Basic cHVic2VjcmV0"} {
+	for _, s := range []string{"Basic cHViOnNlY3JldA==", "Basic !!!", "Basic ", "Digest username=\"a\"", "", "Basic cHVic2VjcmV0",
+		`Digest username="a", realm="mps", nonce="n0nce", uri="rtsp://127.0.0.1/live/x", response="0123"`,
+		`Digest username="a", realm="mps", nonce="other", uri="/live", response="0123", algorithm="SHA-256"`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		req := &base.Request{Header: base.Header{"Authorization": base.HeaderValue{v}}}
-		u, p := credentials(req)
-		if u == "" && p != "" {
-			t.Fatalf("password without user from %q", v)
+		u, _ := base.ParseURL("rtsp://127.0.0.1/live/x")
+		req := &base.Request{Method: base.Describe, URL: u, Header: base.Header{"Authorization": base.HeaderValue{v}}}
+		c := credentials(req, "n0nce")
+		if c.user == "" && (c.pass != "" || c.digest != nil) {
+			t.Fatalf("credentials without user from %q", v)
+		}
+		if c.digest != nil && c.digest.Response != "" && c.digest.Nonce != "n0nce" {
+			t.Fatalf("answer to a foreign nonce kept from %q", v)
 		}
 	})
 }

@@ -3,8 +3,10 @@ package rtsp
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/bluenviron/gortsplib/v4"
+	rtspauth "github.com/bluenviron/gortsplib/v4/pkg/auth"
 	"github.com/bluenviron/gortsplib/v4/pkg/base"
 
 	"mps/internal/stream"
@@ -15,6 +17,29 @@ import (
 type handler struct {
 	s    *Server
 	warn *logLimiter
+
+	// nonces are the Digest challenges of open connections: one per
+	// connection, made at its first request, dropped when it closes.
+	mu     sync.Mutex
+	nonces map[*gortsplib.ServerConn]string
+}
+
+// nonce returns the connection's Digest challenge, making it on first use.
+func (h *handler) nonce(c *gortsplib.ServerConn) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if n, ok := h.nonces[c]; ok {
+		return n
+	}
+	n, err := rtspauth.GenerateNonce()
+	if err != nil {
+		return "" // no Digest on this connection; Basic still works
+	}
+	if h.nonces == nil {
+		h.nonces = make(map[*gortsplib.ServerConn]string)
+	}
+	h.nonces[c] = n
+	return n
 }
 
 var (
@@ -44,6 +69,9 @@ func badRequest(err error) *base.Response {
 
 // OnConnClose logs why a connection ended.
 func (h *handler) OnConnClose(ctx *gortsplib.ServerHandlerOnConnCloseCtx) {
+	h.mu.Lock()
+	delete(h.nonces, ctx.Conn)
+	h.mu.Unlock()
 	h.s.log.Debug("rtsp connection closed", "remote", remoteAddr(ctx.Conn), "reason", ctx.Error)
 }
 
@@ -58,15 +86,16 @@ func (h *handler) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*base.R
 	if err != nil {
 		return &base.Response{StatusCode: base.StatusUnsupportedMediaType, StatusMessage: statusMessage(err)}, nil
 	}
-	user, pass := credentials(ctx.Request)
+	nonce := h.nonce(ctx.Conn)
+	creds := h.credentials(ctx.Request, nonce)
 	req := stream.Request{
 		Path: path, Protocol: "rtsp", Query: ctx.Query,
-		User: user, Pass: pass, RemoteAddr: remoteAddr(ctx.Conn),
+		User: creds.user, Pass: creds.pass, Digest: creds.digest, RemoteAddr: remoteAddr(ctx.Conn),
 	}
 	st, err := s.hub.Publish(s.ctx, req, in.streamTracks(), stream.Options{})
 	if err != nil {
 		s.log.Info("rtsp publish refused", "path", path, "remote", req.RemoteAddr, "error", err)
-		return refusal(err)
+		return refusal(err, creds, h.challenge(nonce))
 	}
 	log := s.log.With("path", path, "remote", req.RemoteAddr)
 	for _, sk := range in.skipped {
@@ -102,15 +131,16 @@ func (h *handler) readStream(conn *gortsplib.ServerConn, req *base.Request, urlP
 	if err != nil {
 		return "", nil, badRequest(err), nil
 	}
-	user, pass := credentials(req)
+	nonce := h.nonce(conn)
+	creds := h.credentials(req, nonce)
 	sreq := stream.Request{
 		Path: path, Protocol: "rtsp", Query: query,
-		User: user, Pass: pass, RemoteAddr: remoteAddr(conn),
+		User: creds.user, Pass: creds.pass, Digest: creds.digest, RemoteAddr: remoteAddr(conn),
 	}
 	st, err := s.hub.Read(s.ctx, sreq)
 	if err != nil {
 		s.log.Debug("rtsp read refused", "path", path, "remote", sreq.RemoteAddr, "error", err)
-		res, rerr := refusal(err)
+		res, rerr := refusal(err, creds, h.challenge(nonce))
 		return "", nil, res, rerr
 	}
 	return path, st, nil, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	rtspauth "github.com/bluenviron/gortsplib/v4/pkg/auth"
 	"github.com/bluenviron/gortsplib/v4/pkg/base"
 	"github.com/bluenviron/gortsplib/v4/pkg/headers"
 	"github.com/bluenviron/gortsplib/v4/pkg/liberrors"
@@ -31,40 +32,107 @@ func streamPath(urlPath string) (string, error) {
 	return p, nil
 }
 
-// credentials returns the user and password of a request's Basic
-// Authorization header, or empty strings. Only Basic is offered by the
-// server: the authorizer keeps passwords as argon2id hashes, and Digest
-// would need the clear password (or its realm hash) on the server instead.
-// A JWT goes as the password or as ?jwt= in the URL.
-func credentials(req *base.Request) (user, pass string) {
+// presented is what a request's Authorization header gave: Basic user
+// and password, or a Digest answer (with its user) for the connection's
+// nonce. A JWT goes as the Basic password or as ?jwt= in the URL.
+type presented struct {
+	user, pass string
+	digest     *stream.DigestAuth
+}
+
+// credentials reads a request's Authorization header. Basic gives the
+// password; Digest (MD5, realm "mps", the connection's nonce) gives an
+// answer the authorizer checks against its realm hash. A Digest answer
+// for another nonce or realm counts as wrong credentials, not as none, so
+// the client is not challenged again for ever.
+func (h *handler) credentials(req *base.Request, nonce string) presented {
+	c := credentials(req, nonce)
+	cfg := &h.s.cfg
+	if c.digest != nil && !cfg.Digest {
+		c.digest.Response = "" // not offered: never matches
+	}
+	if c.pass != "" && cfg.NoBasic {
+		c.pass = "\x00" // not offered: a password no one has
+	}
+	return c
+}
+
+// challenge is the WWW-Authenticate of a 401 for the offered methods.
+func (h *handler) challenge(nonce string) base.HeaderValue {
+	var m []rtspauth.VerifyMethod
+	if !h.s.cfg.NoBasic {
+		m = append(m, rtspauth.VerifyMethodBasic)
+	}
+	if h.s.cfg.Digest && nonce != "" {
+		m = append(m, rtspauth.VerifyMethodDigestMD5)
+	}
+	return rtspauth.GenerateWWWAuthenticate(m, auth.Realm, nonce)
+}
+
+func credentials(req *base.Request, nonce string) presented {
 	if req == nil {
-		return "", ""
+		return presented{}
 	}
 	v, ok := req.Header["Authorization"]
 	if !ok {
-		return "", ""
+		return presented{}
 	}
 	var a headers.Authorization
-	if err := a.Unmarshal(v); err != nil || a.Method != headers.AuthMethodBasic {
-		return "", ""
+	if err := a.Unmarshal(v); err != nil {
+		return presented{}
 	}
-	if a.Username == "" { // "Basic" of ":secret": no user, so no credentials
-		return "", ""
+	switch a.Method {
+	case headers.AuthMethodBasic:
+		if a.Username == "" { // "Basic" of ":secret": no user, so no credentials
+			return presented{}
+		}
+		return presented{user: a.Username, pass: a.BasicPass}
+	case headers.AuthMethodDigest:
+		if a.Username == "" {
+			return presented{}
+		}
+		d := &stream.DigestAuth{Method: string(req.Method), URI: a.URI, Nonce: a.Nonce, Response: a.Response}
+		if a.Realm != auth.Realm || nonce == "" || a.Nonce != nonce ||
+			(a.Algorithm != nil && *a.Algorithm != headers.AuthAlgorithmMD5) || !sameResource(req.URL, a.URI) {
+			d.Response = "" // never matches: a stale or foreign answer
+		}
+		return presented{user: a.Username, digest: d}
 	}
-	return a.Username, a.BasicPass
+	return presented{}
+}
+
+// sameResource reports whether a Digest answer's URI names the request's
+// resource (SETUP URLs add a track to it), so an answer cannot be moved to
+// another path on the same connection.
+func sameResource(reqURL *base.URL, uri string) bool {
+	if reqURL == nil {
+		return false
+	}
+	p := uri
+	if u, err := base.ParseURL(uri); err == nil {
+		p = u.Path
+	}
+	want := strings.TrimSuffix(reqURL.Path, "/")
+	p = strings.TrimSuffix(p, "/")
+	return p != "" && (want == p || strings.HasPrefix(want, p+"/"))
 }
 
 // refusal maps a hub error onto the RTSP response that tells the client
-// why. An ErrServerAuth error makes gortsplib challenge a client that sent
-// no credentials (401 with WWW-Authenticate) and drop one whose
-// credentials were wrong.
-func refusal(err error) (*base.Response, error) {
+// why; challenge is the connection's WWW-Authenticate. A client that sent no credentials is challenged (401 with
+// WWW-Authenticate, the connection kept for its retry); one whose
+// credentials were wrong gets 401 and, through ErrServerAuth, its
+// connection closed by gortsplib.
+func refusal(err error, creds presented, challenge base.HeaderValue) (*base.Response, error) {
 	switch {
 	case errors.Is(err, auth.ErrForbidden), errors.Is(err, auth.ErrTooManyFailures):
 		// known caller without the right, or an IP that failed too often:
 		// no challenge, since other credentials would not help
 		return &base.Response{StatusCode: base.StatusForbidden, StatusMessage: statusMessage(err)}, nil
 	case errors.Is(err, stream.ErrUnauthorized):
+		if creds.user == "" && creds.pass == "" && creds.digest == nil {
+			return &base.Response{StatusCode: base.StatusUnauthorized,
+				Header: base.Header{"WWW-Authenticate": challenge}}, nil
+		}
 		return &base.Response{StatusCode: base.StatusUnauthorized}, liberrors.ErrServerAuth{}
 	case errors.Is(err, stream.ErrNotFound):
 		return &base.Response{StatusCode: base.StatusNotFound, StatusMessage: "Stream Not Found"}, nil

@@ -73,8 +73,10 @@ func (s *Server) Start() error {
 		WriteTimeout:   s.cfg.WriteTimeout,
 		WriteQueueSize: s.cfg.WriteQueueSize,
 		TLSConfig:      s.cfg.TLS,
-		// Basic only: the hub verifies passwords, so it needs them in clear.
-		AuthMethods: []auth.VerifyMethod{auth.VerifyMethodBasic},
+		// Challenges are made by the handler (refusal): Basic and Digest
+		// with the realm hash check in the authorizer, since gortsplib's
+		// own Digest check needs clear passwords.
+		AuthMethods: []auth.VerifyMethod{auth.VerifyMethodBasic, auth.VerifyMethodDigestMD5},
 		Listen: func(network, address string) (net.Listener, error) {
 			l, err := net.Listen(network, address)
 			if err != nil {
