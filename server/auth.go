@@ -104,6 +104,15 @@ func (s *Server) guard(d door, h http.Handler) http.Handler {
 	})
 }
 
+// natsAuthorize is the door of the embedded NATS server when it listens:
+// a client can queue tasks and read every event, so it needs what an API
+// write needs (by default: connect from this machine).
+func (s *Server) natsAuthorize(ctx context.Context, user, pass, token, addr string) error {
+	_, err := s.authorizer().Authorize(ctx, auth.Request{Action: auth.ActionAPI, Write: true, Protocol: "nats",
+		IP: addr, User: user, Pass: pass, Token: token, ID: "nats:" + addr})
+	return err
+}
+
 // authorizer returns the authorizer in force.
 func (s *Server) authorizer() *auth.Authorizer { return s.authz.Load() }
 

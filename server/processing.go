@@ -94,6 +94,7 @@ func (s *Server) tasksConfig() tasks.Config {
 		Storage:       s.store,
 		Extensions:    s.aiExtensions(),
 		HTTPClient:    s.urlClient(cfg),
+		NATSAuth:      s.natsAuthorize,
 		Watermarks: func(name string) (watermark.Template, error) {
 			t, ok := WatermarkTemplate(s.Config(), name)
 			if !ok {

@@ -45,6 +45,9 @@ type Config struct {
 	// HTTPClient fetches URL inputs and posts webhooks (default: a plain
 	// client). The server passes one that refuses private addresses.
 	HTTPClient *http.Client
+	// NATSAuth, when set, guards the embedded NATS server when it listens
+	// (nats.listen): every client but this node's own must pass it.
+	NATSAuth NATSAuthorizer
 	// Storage holds the storage targets that s3://TARGET/KEY inputs and
 	// bucket triggers name (nil: none).
 	Storage *storage.Set

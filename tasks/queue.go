@@ -50,7 +50,11 @@ func (s *Service) connect(ctx context.Context) error {
 		if err := s.startEmbedded(); err != nil {
 			return err
 		}
-		s.nc, err = nats.Connect("", append(opts, nats.InProcessServer(embedded{s}))...)
+		opts = append(opts, nats.InProcessServer(embedded{s}))
+		if s.cfg.NATS.Listen != "" && s.cfg.NATSAuth != nil {
+			opts = append(opts, nats.Token(s.natsToken))
+		}
+		s.nc, err = nats.Connect("", opts...)
 	} else {
 		s.nc, err = nats.Connect(s.cfg.NATS.URL, opts...)
 	}
@@ -94,6 +98,9 @@ func (s *Service) embeddedOptions() (*server.Options, error) {
 		}
 	}
 	opts.DontListen, opts.Host, opts.Port = false, host, p
+	if s.cfg.NATSAuth != nil {
+		opts.CustomClientAuthentication = natsDoor{s: s, localToken: s.natsToken, authorize: s.cfg.NATSAuth}
+	}
 	return opts, nil
 }
 

@@ -37,6 +37,7 @@ type Service struct {
 	nsMu      sync.Mutex
 	ns        *server.Server // the embedded server, restarted by storeLoop
 	natsPort  int            // the embedded server's port, kept across restarts
+	natsToken string         // what this node's own connection presents (natsdoor.go)
 	nc        *nats.Conn
 	js        jetstream.JetStream
 	kv        jetstream.KeyValue
@@ -95,6 +96,7 @@ func New(cfg Config, bus *events.Bus, log *slog.Logger) (*Service, error) {
 		health:     Health{Status: "ok", Since: time.Now().UTC()},
 		client:     cfg.HTTPClient,
 		running:    map[string]context.CancelCauseFunc{},
+		natsToken:  newLocalToken(),
 	}
 	if s.client == nil {
 		// Requests carry their own time-outs (webhook posts, downloads).
