@@ -34,6 +34,9 @@ FUZZPARALLEL ?= 2
 SOAKTIME       ?= 10m
 SOAKPUBLISHERS ?= 20
 SOAKREADERS    ?= 200
+# soak readers: -go for Go clients (RTMP, RTSP, HLS, WHEP, SRT; 200 fit on
+# two cores), empty for ffmpeg readers (RTMP, RTSP, HLS)
+SOAKFLAGS      ?= -go
 
 all: build
 
@@ -139,11 +142,11 @@ fuzz-short:
 ## goroutines or file descriptors grow without bound or a reader loses frames
 soak: build
 	$(GO) build -o bin/mpsload ./cmd/mpsload
-	./bin/mpsload soak -mps ./$(BIN) -t $(SOAKTIME) -publishers $(SOAKPUBLISHERS) -readers $(SOAKREADERS)
+	./bin/mpsload soak -mps ./$(BIN) -t $(SOAKTIME) -publishers $(SOAKPUBLISHERS) -readers $(SOAKREADERS) $(SOAKFLAGS)
 
-## soak-short: a 60-second soak with 3 publishers and 20 readers (part of `make test`)
+## soak-short: a 60-second soak with 3 publishers and 20 ffmpeg readers (part of `make test`)
 soak-short:
-	@$(MAKE) --no-print-directory soak SOAKTIME=60s SOAKPUBLISHERS=3 SOAKREADERS=20
+	@$(MAKE) --no-print-directory soak SOAKTIME=60s SOAKPUBLISHERS=3 SOAKREADERS=20 SOAKFLAGS=
 
 clean:
 	rm -rf bin

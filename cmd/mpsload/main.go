@@ -12,7 +12,7 @@
 // `mpsload soak` starts its own server and runs a soak test instead (see
 // soak.go):
 //
-//	mpsload soak -mps bin/mps -t 10m -publishers 20 -readers 200
+//	mpsload soak -mps bin/mps -t 10m -publishers 20 -readers 200 -go
 //
 // -scenario fanout replaces the ffmpeg readers with cheap Go ones, so one
 // machine can hold thousands, and checks each reader's frame rate (see

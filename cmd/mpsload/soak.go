@@ -23,6 +23,7 @@ type soakOpts struct {
 	dur                    time.Duration
 	pubs, readers          int
 	churn, malformed, keep bool
+	goReaders              bool
 }
 
 // runSoak starts a server, puts it under publishers, readers, churn and
@@ -40,6 +41,7 @@ func runSoak(args []string) int {
 	fs.BoolVar(&o.churn, "churn", true, "a short-lived reader joins every second")
 	fs.BoolVar(&o.malformed, "malformed", true, "malformed clients every second on every listener")
 	fs.BoolVar(&o.keep, "keep", false, "keep the server's data directory and log")
+	fs.BoolVar(&o.goReaders, "go", false, "well-behaved readers are Go clients (RTMP, RTSP, HLS, WHEP, SRT in turn) instead of ffmpeg (RTMP, RTSP, HLS)")
 	_ = fs.Parse(args)
 	if err := soak(o); err != nil {
 		fmt.Fprintln(os.Stderr, "soak: FAIL:", err)
@@ -80,6 +82,14 @@ func soak(o soakOpts) error {
 	for i := range readers {
 		readers[i] = &reader{proto: []string{"rtmp", "rtsp", "hls"}[i%3], path: fmt.Sprintf("soak/s%d", i%o.pubs)}
 		r := readers[i]
+		if o.goReaders {
+			r.proto = goProtos[i%len(goProtos)]
+			run(func() { srv.goRead(ctx, r) })
+			if i%20 == 19 {
+				sleepCtx(ctx, 200*time.Millisecond) // do not land every handshake at once
+			}
+			continue
+		}
 		run(func() { srv.read(ctx, r) })
 	}
 	if o.churn {
@@ -112,8 +122,8 @@ http: {address: "127.0.0.1:0", max_connections_per_ip: 4096}
 rtmp: {address: "127.0.0.1:0", max_connections_per_ip: 4096}
 rtsp: {address: "127.0.0.1:0", transports: [tcp], max_connections_per_ip: 4096}
 srt: {address: "127.0.0.1:0", max_connections_per_ip: 4096}
-webrtc: {enabled: false}
-hls: {variant: fmp4, always_on: true}
+webrtc: {enabled: true, ice_udp_address: "127.0.0.1:0", ice_tcp_address: ""}
+hls: {variant: lowLatency, always_on: true}
 storage: {data_dir: %q}
 `
 

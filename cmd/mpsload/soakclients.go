@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,16 +30,19 @@ func (s *soakServer) publish(ctx context.Context, i int, file string) {
 type reader struct {
 	proto, path string
 
+	n atomic.Int64 // frames counted by a Go reader (-go)
+
 	mu       sync.Mutex
 	frames   int // latest count of the current ffmpeg
 	total    int // frames of earlier ffmpeg runs
 	restarts int
+	lastErr  string // why a Go reader last dropped
 }
 
 func (r *reader) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.total + r.frames
+	return r.total + r.frames + int(r.n.Load())
 }
 
 func (s *soakServer) inputArgs(proto, path string) []string {

@@ -125,12 +125,24 @@ func verdict(base sample, ss []sample, after sample, readers []*reader, o soakOp
 	if after.fds > base.fds+20 || after.gor > base.gor+50 {
 		errs = append(errs, fmt.Sprintf("after the clients left: %s, idle before: %s", after, base))
 	}
+	perProto := map[string][]int{}
+	for _, r := range readers {
+		perProto[r.proto] = append(perProto[r.proto], r.count())
+	}
+	for p, ns := range perProto {
+		lo, sum := ns[0], 0
+		for _, n := range ns {
+			lo, sum = min(lo, n), sum+n
+		}
+		fmt.Printf("soak: %s readers: %d, frames per reader: mean %d, least %d (%.1f fps)\n",
+			p, len(ns), sum/len(ns), lo, float64(lo)/o.dur.Seconds())
+	}
 	for i, r := range readers {
 		n := r.count()
 		// readers start within seconds; HLS starts a few segments behind
 		want := int(0.9 * 30 * (o.dur.Seconds() - 15))
 		if n < want || r.restarts > 0 {
-			errs = append(errs, fmt.Sprintf("reader %d (%s %s): %d frames in %s (want at least %d), %d restarts", i, r.proto, r.path, n, o.dur, want, r.restarts))
+			errs = append(errs, fmt.Sprintf("reader %d (%s %s): %d frames in %s (want at least %d), %d restarts %s", i, r.proto, r.path, n, o.dur, want, r.restarts, r.lastErr))
 		}
 	}
 	if len(errs) > 0 {

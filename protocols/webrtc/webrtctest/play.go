@@ -26,6 +26,10 @@ type PlayOptions struct {
 	Auth string
 	// TCPOnly restricts ICE to TCP, to exercise the server's ICE-TCP port.
 	TCPOnly bool
+	// CountOnly counts video frames and audio packets without keeping
+	// them, for long-running load and soak clients (Frames and WriteOgg
+	// then have nothing).
+	CountOnly bool
 }
 
 // Player is a live WHEP session that keeps what it receives: video as
@@ -46,6 +50,8 @@ type Player struct {
 	opusPkts  []*rtp.Packet
 	videoMime string
 	videoSSRC uint32
+	countOnly bool
+	count     int // video frames received, kept or not
 }
 
 // Play offers a receive-only video + audio session to the WHEP endpoint
@@ -61,7 +67,7 @@ func Play(ctx context.Context, whepURL string, opts PlayOptions) (*Player, error
 	if err != nil {
 		return nil, fmt.Errorf("peer connection: %w", err)
 	}
-	p := &Player{endpoint: whepURL, pc: pc}
+	p := &Player{endpoint: whepURL, pc: pc, countOnly: opts.CountOnly}
 	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
 		if _, err := pc.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 			p.Close()
@@ -99,7 +105,9 @@ func (p *Player) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			if opus {
 				p.mu.Lock()
 				p.audio++
-				p.opusPkts = append(p.opusPkts, pkt)
+				if !p.countOnly {
+					p.opusPkts = append(p.opusPkts, pkt)
+				}
 				p.mu.Unlock()
 			}
 		}
@@ -150,9 +158,19 @@ func (p *Player) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			continue
 		}
 		p.mu.Lock()
-		p.frames = append(p.frames, fr)
+		p.count++
+		if !p.countOnly {
+			p.frames = append(p.frames, fr)
+		}
 		p.mu.Unlock()
 	}
+}
+
+// FrameCount is the number of whole video frames received so far.
+func (p *Player) FrameCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.count
 }
 
 // Location is the session URL from the 201, so tests can check its shape
