@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"mps/internal/testutil"
+	"mps/protocols/srt"
+
+	gosrt "github.com/datarhei/gosrt"
 )
 
 // TestMediaConnectionCaps opens more RTMP and RTSP connections from one
@@ -35,5 +38,46 @@ func TestMediaConnectionCaps(t *testing.T) {
 				t.Fatal("a connection from another address was refused")
 			}
 		})
+	}
+}
+
+// TestSRTConnectionCap: with srt.max_connections_per_ip 2, a third SRT
+// session from the same address is refused in the handshake with
+// REJ_RESOURCE while two are held, and admitted again once one of them
+// has left.
+func TestSRTConnectionCap(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.SRT.Enabled = true
+	cfg.SRT.Address = "127.0.0.1:0"
+	cfg.SRT.MaxConnectionsPerIP = 2
+	s := startServer(t, cfg)
+	dial := func(path string) (gosrt.Conn, error) {
+		conf := gosrt.DefaultConfig()
+		conf.StreamId = "publish:" + path
+		return gosrt.Dial("srt", s.SRTAddr(), conf)
+	}
+	var held []gosrt.Conn
+	for _, p := range []string{"cap/a", "cap/b"} {
+		c, err := dial(p)
+		if err != nil {
+			t.Fatalf("session %s under the cap refused: %v", p, err)
+		}
+		held = append(held, c)
+	}
+	_, err := dial("cap/c")
+	if code, ok := srt.RejectionCode(err); !ok || code != gosrt.REJ_RESOURCE {
+		t.Fatalf("third session: %v (code %v), want a REJ_RESOURCE rejection", err, code)
+	}
+	held[0].Close()
+	testutil.WaitFor(t, 10*time.Second, "a slot freed by a session that left", func() bool {
+		c, err := dial("cap/d")
+		if err != nil {
+			return false
+		}
+		held = append(held, c)
+		return true
+	})
+	for _, c := range held[1:] {
+		c.Close()
 	}
 }
