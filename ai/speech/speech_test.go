@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -209,5 +211,54 @@ func TestExternalFailures(t *testing.T) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestExternalChunks: a file longer than one request's audio goes as
+// consecutive chunks, each a WAV no longer than the chunk, and the words
+// of each answer land at their time in the whole file.
+func TestExternalChunks(t *testing.T) {
+	needTools(t)
+	var mu sync.Mutex
+	var sizes []float64 // seconds of audio per request
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseMultipartForm(32 << 20); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		fh := r.MultipartForm.File["file"][0]
+		secs := float64(fh.Size-44) / 32000 // 16 kHz mono s16 after the WAV header
+		mu.Lock()
+		sizes = append(sizes, secs)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"duration":%.3f,"text":"tick","segments":[{"start":0.1,"end":0.3,"text":"tick"}],`+
+			`"words":[{"word":"tick","start":0.1,"end":0.3}]}`, secs)
+	}))
+	defer srv.Close()
+	c := openai.New(config.AIProvider{BaseURL: srv.URL}, srv.Client())
+	tr, err := (&External{Client: c, ChunkSeconds: 2.5}).Transcribe(context.Background(), testutil.TestData("h264_aac_1s_gop.mp4"), "en", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sizes) != 3 {
+		t.Fatalf("%d requests for 6 s in 2.5 s chunks, want 3 (%v)", len(sizes), sizes)
+	}
+	for i, s := range sizes {
+		if s > 2.5+0.05 || s < 0.5 {
+			t.Errorf("request %d carried %.2f s of audio, want at most 2.5", i, s)
+		}
+	}
+	words := tr.Words()
+	if len(words) != 3 {
+		t.Fatalf("words %+v", words)
+	}
+	for i, want := range []float64{0.1, 2.6, 5.1} {
+		if math.Abs(words[i].Start-want) > 0.01 {
+			t.Errorf("word %d at %.3f s, want %.1f", i, words[i].Start, want)
+		}
+	}
+	if math.Abs(tr.Duration-6) > 0.1 {
+		t.Errorf("duration %.2f, want 6", tr.Duration)
 	}
 }
