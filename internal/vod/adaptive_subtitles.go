@@ -66,15 +66,9 @@ func AddSubtitles(ctx context.Context, pkgDir string, pkg *Result, srcDir string
 	if err != nil {
 		return fmt.Errorf("hls subtitles: %w", err)
 	}
-	cues := make([][]vttCue, len(tracks))
-	for i, t := range tracks {
-		b, err := os.ReadFile(filepath.Join(srcDir, filepath.FromSlash(t.VTT)))
-		if err != nil {
-			return fmt.Errorf("hls subtitles %s: %w", t.Language, err)
-		}
-		if cues[i], err = parseWebVTT(b); err != nil {
-			return fmt.Errorf("hls subtitles %s: %s: %w", t.Language, filepath.Base(t.VTT), err)
-		}
+	cues, err := readTracks(srcDir, tracks)
+	if err != nil {
+		return err
 	}
 	subsRoot := filepath.Join(pkgDir, SubtitlesDir)
 	if err := os.Mkdir(subsRoot, 0o755); err != nil {
@@ -99,17 +93,12 @@ func AddSubtitles(ctx context.Context, pkgDir string, pkg *Result, srcDir string
 	if err != nil {
 		return fmt.Errorf("hls subtitles: %w", err)
 	}
-	tmp := masterPath + ".tmp"
-	if err := os.WriteFile(tmp, out, 0o644); err != nil {
-		return fmt.Errorf("hls subtitles: %w", err)
-	}
-	if err := os.Rename(tmp, masterPath); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("hls subtitles: %w", err)
-	}
 	added, err := collect(ctx, subsRoot, func(string) bool { return false })
 	if err != nil {
 		return err
+	}
+	if err := replaceFile(masterPath, out); err != nil {
+		return fmt.Errorf("hls subtitles: %w", err)
 	}
 	for i := range pkg.Files {
 		if pkg.Files[i].Name == MasterPlaylist {
@@ -123,12 +112,47 @@ func AddSubtitles(ctx context.Context, pkgDir string, pkg *Result, srcDir string
 	return nil
 }
 
+// readTracks parses the tracks' WebVTT files.
+func readTracks(srcDir string, tracks []SubtitleTrack) ([][]vttCue, error) {
+	cues := make([][]vttCue, len(tracks))
+	for i, t := range tracks {
+		if !langTagRE.MatchString(t.Language) {
+			return nil, fmt.Errorf("hls subtitles: %q is not a language tag", t.Language)
+		}
+		b, err := os.ReadFile(filepath.Join(srcDir, filepath.FromSlash(t.VTT)))
+		if err != nil {
+			return nil, fmt.Errorf("hls subtitles %s: %w", t.Language, err)
+		}
+		if cues[i], err = parseWebVTT(b); err != nil {
+			return nil, fmt.Errorf("hls subtitles %s: %s: %w", t.Language, filepath.Base(t.VTT), err)
+		}
+	}
+	return cues, nil
+}
+
+// replaceFile writes b to path in one rename, so a reader sees the old
+// file or the new one, never half of it.
+func replaceFile(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
 func yesNo(b bool) string {
 	if b {
 		return "YES"
 	}
 	return "NO"
 }
+
+var langTagRE = regexp.MustCompile(`^[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8})*$`)
 
 var renditionRE = regexp.MustCompile(`[^A-Za-z0-9-]`)
 

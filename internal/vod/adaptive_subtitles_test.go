@@ -153,6 +153,7 @@ func TestAddSubtitlesBadTrack(t *testing.T) {
 		{[]SubtitleTrack{{"en", "srt.vtt"}}, "not a WebVTT file"},
 		{[]SubtitleTrack{{"en", "missing.vtt"}}, "no such file"},
 		{nil, "no subtitle track"},
+		{[]SubtitleTrack{{`en",DEFAULT=YES`, "bad.vtt"}}, "not a language tag"},
 	} {
 		err := AddSubtitles(context.Background(), dir, &res, src, tc.tracks)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
