@@ -4,7 +4,10 @@
 // every cue's start, end and text, as a player's captions would show them.
 // It is driven by the VOD subtitle rendition test (cmd/mps).
 //
-//   node cues.mjs URL [--seconds N]
+//   node cues.mjs URL [--seconds N] [--rate R]
+//
+// --rate plays R times faster than real time (default 1) to keep tests
+// short; hls.js loads subtitle segments as playback reaches them either way.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,8 +17,9 @@ import { fileURLToPath } from 'node:url';
 const args = process.argv.slice(2);
 const url = args.find((a) => !a.startsWith('--'));
 const seconds = Number(args[args.indexOf('--seconds') + 1]) || 30;
+const rate = Number(args[args.indexOf('--rate') + 1]) || 1;
 if (!url) {
-  console.error('usage: node cues.mjs URL [--seconds N]');
+  console.error('usage: node cues.mjs URL [--seconds N] [--rate R]');
   process.exit(2);
 }
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -38,14 +42,17 @@ try {
   await page.goto(new URL('/', url).href, { waitUntil: 'domcontentloaded' }).catch(() => {});
   await page.setContent('<!doctype html><html><body><video id="v" muted playsinline></video></body></html>');
   await page.addScriptTag({ path: hlsPath });
-  await page.evaluate((src) => {
+  await page.evaluate(([src, rate]) => {
     const st = { fatal: [], errors: [], subtitleTracks: [], ended: false };
     window.__st = st;
     const video = document.getElementById('v');
     if (!window.Hls || !Hls.isSupported()) { st.fatal.push('hls.js not supported'); return; }
     const hls = new Hls({ enableWorker: true });
     window.__hls = hls;
-    hls.on(Hls.Events.MANIFEST_PARSED, () => { video.play().catch((e) => st.errors.push('play: ' + e.message)); });
+    hls.on(Hls.Events.MANIFEST_PARSED, () => {
+      video.playbackRate = rate;
+      video.play().catch((e) => st.errors.push('play: ' + e.message));
+    });
     hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, (_, d) => {
       st.subtitleTracks = d.subtitleTracks.map((t) => ({ name: t.name, lang: t.lang, default: t.default }));
     });
@@ -56,7 +63,7 @@ try {
     video.addEventListener('ended', () => { st.ended = true; });
     hls.loadSource(src);
     hls.attachMedia(video);
-  }, url);
+  }, [url, rate]);
   const t0 = Date.now();
   while (Date.now() - t0 < seconds * 1000) {
     await page.waitForTimeout(250);

@@ -220,3 +220,45 @@ func videoStart(t *testing.T, playlist string) int64 {
 	}
 	return int64(float64(p)*n/d*90000 + 0.5)
 }
+
+// BenchmarkAddSubtitles measures adding an English and a German
+// rendition of 300 cues to a two-rung package of 9 s (ffprobe of the
+// first variant included).
+func BenchmarkAddSubtitles(b *testing.B) {
+	dir := b.TempDir()
+	op := Operation{Type: TypeAdaptive, Adaptive: &AdaptiveSpec{SegmentSeconds: 2, Preset: "ultrafast", Rungs: []Rung{
+		{Height: 240, VideoBitrate: "400k"}, {Height: 120, VideoBitrate: "150k"}}}}
+	in := filepath.Join(b.TempDir(), "in.mp4")
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=9",
+		"-f", "lavfi", "-i", "sine=duration=9", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", in).CombinedOutput(); err != nil {
+		b.Fatalf("%v: %s", err, out)
+	}
+	res, err := op.Run(context.Background(), in, dir, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := b.TempDir()
+	var vtt strings.Builder
+	vtt.WriteString("WEBVTT\n")
+	for i := range 300 {
+		fmt.Fprintf(&vtt, "\n%s --> %s\nline %d of the talk\n", vttTime(float64(i)*0.03), vttTime(float64(i)*0.03+1.5), i)
+	}
+	for _, f := range []string{"en.vtt", "de.vtt"} {
+		if err := os.WriteFile(filepath.Join(src, f), []byte(vtt.String()), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	master, _ := os.ReadFile(filepath.Join(dir, MasterPlaylist))
+	b.ResetTimer()
+	for range b.N {
+		r := res
+		r.Files = append([]File(nil), res.Files...)
+		if err := AddSubtitles(context.Background(), dir, &r, src, []SubtitleTrack{{"en", "en.vtt"}, {"de", "de.vtt"}}); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		_ = os.RemoveAll(filepath.Join(dir, SubtitlesDir))
+		_ = os.WriteFile(filepath.Join(dir, MasterPlaylist), master, 0o644)
+		b.StartTimer()
+	}
+}
