@@ -135,6 +135,9 @@ func (s *Service) Submit(ctx context.Context, req Request) (task *Task, created 
 		t.Operations = append(t.Operations, op)
 		t.Ops = append(t.Ops, OpState{Type: op.Type, Name: op.Name, State: StatusWaiting, Dir: opDir(i, op)})
 	}
+	if err := checkSubtitleRenditions(t.Operations); err != nil {
+		return nil, false, badRequest("%v", err)
+	}
 	if err := s.checkInput(t.Input); err != nil {
 		return nil, false, err
 	}

@@ -274,17 +274,45 @@ func (tr *taskRun) execute() {
 			}
 		} else {
 			st.State, st.Progress = StatusSuccess, 100
-			urls(&res, "/outputs/"+t.Output+"/"+st.Dir)
 			st.Result = &res
 		}
 		t.Progress = float64(i+1) / float64(n) * 100
 		tr.mu.Unlock()
+		if err == nil {
+			tr.joinSubtitles(outRoot, i)
+		}
 		tr.write()
 		s.emit(t, "task.progress", map[string]any{"op": i, "type": op.Type, "state": st.State, "error": st.Error}, true)
 		if labels, blocked := auditBlocked(st); blocked {
 			tr.skipAfter(i)
 			s.emit(t, "task.audit_blocked", map[string]any{"op": i, "labels": labels}, true)
 			break
+		}
+	}
+}
+
+// joinSubtitles adds the subtitle renditions operation i completes to the
+// task's adaptive packages (subtitle_rendition.go), charging a failure to
+// the subtitles operation, then turns the results' file paths into URLs.
+func (tr *taskRun) joinSubtitles(outRoot string, i int) {
+	t := tr.t
+	ops := make([]opOutcome, len(t.Operations))
+	for k, op := range t.Operations {
+		ops[k] = opOutcome{op: op, dir: filepath.Join(outRoot, filepath.FromSlash(t.Ops[k].Dir))}
+		if t.Ops[k].State == StatusSuccess {
+			ops[k].res = t.Ops[k].Result
+		}
+	}
+	k, err := joinSubtitles(tr.ctx, ops, i)
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if err != nil {
+		// Its own files stay listed: only the rendition failed.
+		t.Ops[k].State, t.Ops[k].Error = StatusFail, err.Error()
+	}
+	for k := range t.Ops {
+		if r := t.Ops[k].Result; r != nil {
+			urls(r, "/outputs/"+t.Output+"/"+t.Ops[k].Dir)
 		}
 	}
 }

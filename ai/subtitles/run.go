@@ -86,7 +86,11 @@ func (r *Runner) Run(ctx context.Context, op vod.Operation, input, outDir string
 	if err != nil {
 		return vod.Result{}, err
 	}
-	return vod.Result{Files: d.files, VTT: tracks[0].vtt, Report: rb}, nil
+	subs := make([]vod.SubtitleTrack, len(tracks))
+	for i, t := range tracks {
+		subs[i] = vod.SubtitleTrack{Language: t.lang, VTT: t.vtt}
+	}
+	return vod.Result{Files: d.files, VTT: tracks[0].vtt, Subtitles: subs, Report: rb}, nil
 }
 
 // translate adds a translation of the cues per target language to rep
@@ -121,7 +125,9 @@ func (d *delivery) mediaOutputs(ctx context.Context, spec aispec.Subtitles, inpu
 		}
 		d.media(ctx, out)
 	}
-	if c := spec.SoftTrack; c != "" {
+	// soft_track hls is the task's to do: it adds the WebVTT files to the
+	// package of its adaptive operation (vod.AddSubtitles).
+	if c := spec.SoftTrack; c == aispec.SoftTrackMP4 || c == aispec.SoftTrackWebM {
 		out := d.base + ".soft." + c
 		var ts []track
 		for _, t := range tracks {
@@ -167,7 +173,7 @@ func stageWeights(s aispec.Subtitles) stages {
 	if s.BurnIn != nil {
 		w[2] = 40
 	}
-	if s.SoftTrack != "" {
+	if s.SoftTrack == aispec.SoftTrackMP4 || s.SoftTrack == aispec.SoftTrackWebM {
 		w[3] = 5
 	}
 	sum := w[0] + w[1] + w[2] + w[3]

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -142,6 +143,30 @@ func TestSubtitlesOperation(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(out, "subtitles.de.srt")); err != nil {
 			t.Error(err)
+		}
+	})
+	t.Run("translations become HLS renditions", func(t *testing.T) {
+		want := []vod.SubtitleTrack{{Language: "en", VTT: "subtitles.en.vtt"}, {Language: "de", VTT: "subtitles.de.vtt"}}
+		if fmt.Sprint(res.Subtitles) != fmt.Sprint(want) {
+			t.Fatalf("result lists subtitles %+v, want %+v", res.Subtitles, want)
+		}
+		ladder := vod.Operation{Type: vod.TypeAdaptive, Adaptive: &vod.AdaptiveSpec{SegmentSeconds: 2, Preset: "ultrafast",
+			Rungs: []vod.Rung{{Height: 120, VideoBitrate: "150k"}}}}
+		pkgDir := filepath.Join(dir, "pkg")
+		pkg, err := ladder.Run(context.Background(), in, pkgDir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := vod.AddSubtitles(context.Background(), pkgDir, &pkg, out, res.Subtitles); err != nil {
+			t.Fatal(err)
+		}
+		master, _ := os.ReadFile(filepath.Join(pkgDir, vod.MasterPlaylist))
+		if !strings.Contains(string(master), `LANGUAGE="de",NAME="de",DEFAULT=NO,AUTOSELECT=YES,URI="subtitles/de/index.m3u8"`) {
+			t.Errorf("master:\n%s", master)
+		}
+		seg, _ := os.ReadFile(filepath.Join(pkgDir, "subtitles", "de", "seg_0000.vtt"))
+		if !strings.Contains(string(seg), "DE: ") {
+			t.Errorf("German segment:\n%s", seg)
 		}
 	})
 	t.Run("soft track", func(t *testing.T) {

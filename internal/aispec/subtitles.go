@@ -25,8 +25,10 @@ type Subtitles struct {
 	// BurnIn draws the cues into the picture (a new MP4); nil for none.
 	BurnIn *BurnIn `json:"burn_in,omitempty" yaml:"burn_in,omitempty"`
 	// SoftTrack muxes the cues as a subtitle track (one per language) into
-	// a copy of the input: "mp4" (mov_text) or "webm" (WebVTT); empty for
-	// none.
+	// a copy of the input: "mp4" (mov_text) or "webm" (WebVTT); or "hls":
+	// into the HLS package of the task's adaptive operation as WebVTT
+	// renditions (which a task with both operations gets anyway; "hls"
+	// makes the task refuse to run without one). Empty for none.
 	SoftTrack string `json:"soft_track,omitempty" yaml:"soft_track,omitempty"`
 	// TranslateTo lists target languages; each gets its own WebVTT and SRT
 	// with the same cue times, translated through ai.providers.chat.
@@ -61,6 +63,7 @@ const (
 const (
 	SoftTrackMP4  = "mp4"
 	SoftTrackWebM = "webm"
+	SoftTrackHLS  = "hls"
 )
 
 // Subtitle layout defaults.
@@ -133,9 +136,9 @@ func (s *Subtitles) Validate() error {
 		return fmt.Errorf("max_lines %d out of range 1..4", s.MaxLines)
 	}
 	switch s.SoftTrack {
-	case "", SoftTrackMP4, SoftTrackWebM:
+	case "", SoftTrackMP4, SoftTrackWebM, SoftTrackHLS:
 	default:
-		return fmt.Errorf("soft_track %q: want mp4 or webm", s.SoftTrack)
+		return fmt.Errorf("soft_track %q: want mp4, webm or hls", s.SoftTrack)
 	}
 	for _, l := range s.TranslateTo {
 		if !langRE.MatchString(l) {

@@ -49,6 +49,10 @@ type Result struct {
 	VTT string `json:"vtt,omitempty"`
 	// Playlist is the (multivariant) playlist of an HLS output.
 	Playlist string `json:"playlist,omitempty"`
+	// Subtitles are the subtitle files of the subtitles operation, one
+	// per language, for the HLS rendition a task adds to its adaptive
+	// package.
+	Subtitles []SubtitleTrack `json:"subtitles,omitempty"`
 	// Probe is ffprobe's JSON for the probe operation.
 	Probe json.RawMessage `json:"probe,omitempty"`
 	// Report is the operation's own findings as JSON, for the operations
