@@ -38,6 +38,10 @@ try {
   });
   const page = ctx.pages()[0] || await ctx.newPage();
   page.on('pageerror', (e) => report.errors.push('pageerror: ' + e.message));
+  // dash.js logs its warnings and errors on the console.
+  page.on('console', (m) => {
+    if ((m.type() === 'error' || m.type() === 'warning') && report.errors.length < 50) report.errors.push(m.text().slice(0, 300));
+  });
   await page.goto(new URL('/', url).href, { waitUntil: 'domcontentloaded' }).catch(() => {});
   await page.setContent('<!doctype html><html><body><video id="v" muted playsinline></video></body></html>');
   await page.addScriptTag({ path: dashPath });

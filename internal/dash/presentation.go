@@ -26,7 +26,8 @@ type Rendition struct {
 	// Codecs are RFC 6381 names of every track in the segments.
 	Codecs        []string
 	Width, Height int
-	// FrameRate in frames per second, 0 if unknown.
+	// FrameRate in frames per second, 0 if unknown; only written for a
+	// single codec.
 	FrameRate float64
 	// Timescale is the ticks per second of Segment times.
 	Timescale uint64
@@ -158,7 +159,11 @@ func (r *Rendition) representation() (Representation, error) {
 			SegmentTimeline:        &SegmentTimeline{S: Timeline(r.Segments)},
 		},
 	}
-	if r.FrameRate > 0 {
+	// A muxed representation (video and audio codecs) is written without
+	// its frame rate: with one, dash.js asks the browser's Media
+	// Capabilities API about the codecs list, which cannot parse a list,
+	// and drops the representation as unsupported.
+	if r.FrameRate > 0 && len(r.Codecs) < 2 {
 		rep.FrameRate = frameRate(r.FrameRate)
 	}
 	return rep, nil

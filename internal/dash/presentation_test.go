@@ -76,7 +76,7 @@ func TestMarshalDynamic(t *testing.T) {
 			{ID: "hi", Bandwidth: 800000, Codecs: []string{"avc1.64001f", "mp4a.40.2"}, Width: 1280, Height: 720, FrameRate: 30,
 				Timescale: 90000, Init: "hi/init_a.mp4", Media: "hi/seg_a_$Number$.mp4?token=x" + Escape("$"), FirstNumber: 5,
 				Segments: []Segment{{450000, 90000}, {540000, 90000}}},
-			{ID: "lo", Bandwidth: 200000, Codecs: []string{"avc1.42c00d"}, Width: 320, Height: 180,
+			{ID: "lo", Bandwidth: 200000, Codecs: []string{"avc1.42c00d"}, Width: 320, Height: 180, FrameRate: 25,
 				Timescale: 90000, Init: "lo/init_b.mp4", Media: "lo/seg_b_$Number$.mp4", Offset: 9000, FirstNumber: 0,
 				Segments: []Segment{{9000, 90000}}},
 		},
@@ -98,7 +98,7 @@ func TestMarshalDynamic(t *testing.T) {
 		t.Fatalf("adaptation set: %+v", as)
 	}
 	hi := as.Representations[0]
-	if hi.Codecs != "avc1.64001f,mp4a.40.2" || hi.FrameRate != "30" || hi.SegmentTemplate.StartNumber != 5 ||
+	if hi.Codecs != "avc1.64001f,mp4a.40.2" || hi.FrameRate != "" || hi.SegmentTemplate.StartNumber != 5 ||
 		hi.SegmentTemplate.Media != "hi/seg_a_$Number$.mp4?token=x$$" {
 		t.Errorf("hi: %+v %+v", hi, hi.SegmentTemplate)
 	}
@@ -106,8 +106,10 @@ func TestMarshalDynamic(t *testing.T) {
 	if err != nil || len(segs) != 2 || segs[1].Start != 540000 {
 		t.Errorf("hi timeline %v %v", segs, err)
 	}
-	if lo := as.Representations[1]; lo.SegmentTemplate.PresentationTimeOffset != 9000 {
-		t.Errorf("lo offset %d", lo.SegmentTemplate.PresentationTimeOffset)
+	// Frame rate only without audio muxed in (dash.js drops a muxed
+	// representation that has one).
+	if lo := as.Representations[1]; lo.SegmentTemplate.PresentationTimeOffset != 9000 || lo.FrameRate != "25" {
+		t.Errorf("lo offset %d frame rate %q", lo.SegmentTemplate.PresentationTimeOffset, lo.FrameRate)
 	}
 }
 
