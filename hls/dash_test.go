@@ -135,27 +135,39 @@ func TestDASHLiveLadder(t *testing.T) {
 }
 
 // TestDASHFileStatic: the MPD of a finished file is static, with the
-// file's duration for ffprobe.
+// file's duration and streams for ffprobe (audio alone too).
 func TestDASHFileStatic(t *testing.T) {
 	needTools(t, "ffmpeg", "ffprobe")
-	limit(t)
-	e := newEnv(t, ruleWith(PathConfig{Variant: VariantFMP4, AlwaysOn: true, CloseAfter: 30 * time.Second}, nil), nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	p := e.publish(t, "vod/file", "h264_aac_1s_gop.mp4", pubOpts{lossless: true})
-	<-p.done
-	url := e.base + "vod/file/index.mpd"
-	var m *dash.MPD
-	testutil.WaitFor(t, 20*time.Second, "a static MPD", func() bool {
-		m = getMPD(t, ctx, url)
-		return m.Type == "static"
-	})
-	if m.MediaPresentationDuration != "PT6S" {
-		t.Errorf("duration %q, want PT6S", m.MediaPresentationDuration)
-	}
-	w, audio, d := probeURL(t, ctx, url)
-	if !slices.Equal(w, []int{320}) || audio != 1 || d < 5.7 || d > 6.3 {
-		t.Errorf("ffprobe: widths %v, %d audio, %.2f s; want [320], 1 audio, 6 s", w, audio, d)
+	for _, c := range []struct {
+		file   string
+		widths []int
+		mime   string
+		secs   float64
+	}{
+		{"h264_aac_1s_gop.mp4", []int{320}, "video/mp4", 6},
+		{"audio_only.m4a", nil, "audio/mp4", 4},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			limit(t)
+			e := newEnv(t, ruleWith(PathConfig{Variant: VariantFMP4, AlwaysOn: true, CloseAfter: 30 * time.Second}, nil), nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			p := e.publish(t, "vod/file", c.file, pubOpts{lossless: true})
+			<-p.done
+			url := e.base + "vod/file/index.mpd"
+			var m *dash.MPD
+			testutil.WaitFor(t, 20*time.Second, "a static MPD", func() bool {
+				m = getMPD(t, ctx, url)
+				return m.Type == "static"
+			})
+			if mime := m.Periods[0].AdaptationSets[0].MimeType; mime != c.mime {
+				t.Errorf("mime type %q, want %q", mime, c.mime)
+			}
+			w, audio, d := probeURL(t, ctx, url)
+			if !slices.Equal(w, c.widths) || audio != 1 || d < c.secs-0.3 || d > c.secs+0.3 {
+				t.Errorf("ffprobe: widths %v, %d audio, %.2f s (MPD says %s); want %v, 1 audio, %g s", w, audio, d, m.MediaPresentationDuration, c.widths, c.secs)
+			}
+		})
 	}
 }
 

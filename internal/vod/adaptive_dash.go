@@ -65,6 +65,9 @@ func adaptiveMPD(master []byte, media func(uri string) ([]byte, error)) ([]byte,
 	}
 	p := &dash.Presentation{Video: true}
 	for _, v := range mv.Variants {
+		if v.Resolution == "" {
+			continue // not a picture rung (an audio or text rendition)
+		}
 		r, dur, maxSeg, err := dashRendition(v, media)
 		if err != nil {
 			return nil, err
@@ -73,6 +76,9 @@ func adaptiveMPD(master []byte, media func(uri string) ([]byte, error)) ([]byte,
 		p.MaxSegment = max(p.MaxSegment, maxSeg)
 		p.MinBuffer = max(p.MinBuffer, maxSeg)
 		p.Renditions = append(p.Renditions, r)
+	}
+	if len(p.Renditions) == 0 {
+		return nil, errors.New("dash: no video variant in the multivariant playlist")
 	}
 	return p.Marshal()
 }
