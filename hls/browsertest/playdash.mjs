@@ -38,9 +38,18 @@ try {
   });
   const page = ctx.pages()[0] || await ctx.newPage();
   page.on('pageerror', (e) => report.errors.push('pageerror: ' + e.message));
-  // dash.js logs its warnings and errors on the console.
+  // dash.js logs its warnings and errors on the console; failed requests
+  // are reported with their URL instead of the console's line.
   page.on('console', (m) => {
-    if ((m.type() === 'error' || m.type() === 'warning') && report.errors.length < 50) report.errors.push(m.text().slice(0, 300));
+    const text = m.text();
+    if (text.startsWith('Failed to load resource')) return;
+    if ((m.type() === 'error' || m.type() === 'warning') && report.errors.length < 50) report.errors.push(text.slice(0, 300));
+  });
+  page.on('response', (r) => {
+    const kind = r.request().resourceType(); // dash.js loads with XHR or fetch
+    if (r.status() >= 400 && (kind === 'xhr' || kind === 'fetch') && report.errors.length < 50) {
+      report.errors.push(`HTTP ${r.status()} ${r.url()}`);
+    }
   });
   await page.goto(new URL('/', url).href, { waitUntil: 'domcontentloaded' }).catch(() => {});
   await page.setContent('<!doctype html><html><body><video id="v" muted playsinline></video></body></html>');

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -69,7 +70,7 @@ func PlayDASH(t testing.TB, ctx context.Context, url string, seconds int) *DASHR
 
 // CheckPlayed fails the test unless dash.js played without a fatal
 // error, the position advanced by at least minAdvance seconds and at least
-// minFrames video frames were decoded.
+// minFrames video frames were decoded, and no request dash.js made failed.
 func (r *DASHReport) CheckPlayed(t testing.TB, minAdvance float64, minFrames int) {
 	t.Helper()
 	if len(r.Fatal) > 0 {
@@ -91,6 +92,13 @@ func (r *DASHReport) CheckPlayed(t testing.TB, minAdvance float64, minFrames int
 	}
 	if last.Decoded == nil || *last.Decoded < minFrames {
 		t.Errorf("decoded frames %v, want at least %d", last.Decoded, minFrames)
+	}
+	for _, e := range r.Errors {
+		// A failed manifest or segment request means the manifest named
+		// something the server does not have.
+		if strings.HasPrefix(e, "HTTP ") {
+			t.Errorf("dash.js request failed: %s", e)
+		}
 	}
 	if len(r.Errors) > 0 {
 		t.Logf("dash.js non-fatal errors: %v", r.Errors)
