@@ -4,7 +4,7 @@
 //
 //   node playdash.mjs URL [--seconds N]
 //
-// The page is opened on the URL's origin; dash.js comes from this folder's
+// The page is made on the URL's origin; dash.js comes from this folder's
 // node_modules (dashjs, pinned in package.json). The report has the
 // playback position and decoded frames over time, the representations
 // dash.js found per media type, and its errors.
@@ -51,8 +51,15 @@ try {
       report.errors.push(`HTTP ${r.status()} ${r.url()}`);
     }
   });
-  await page.goto(new URL('/', url).href, { waitUntil: 'domcontentloaded' }).catch(() => {});
-  await page.setContent('<!doctype html><html><body><video id="v" muted playsinline></video></body></html>');
+  // The player page is served on the MPD's origin (so requests are
+  // same-origin) by the browser itself: nothing of the server's own pages
+  // runs beside it.
+  const pageURL = new URL('/__playdash__.html', url).href;
+  await page.route(pageURL, (route) => route.fulfill({
+    contentType: 'text/html',
+    body: '<!doctype html><html><body><video id="v" muted playsinline></video></body></html>',
+  }));
+  await page.goto(pageURL, { waitUntil: 'domcontentloaded' });
   await page.addScriptTag({ path: dashPath });
   await page.evaluate((src) => {
     const st = { fatal: [], errors: [], reps: {}, frags: 0, dynamic: null };
