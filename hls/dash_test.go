@@ -213,7 +213,8 @@ func TestDASHRefusals(t *testing.T) {
 }
 
 // TestBrowserDASHLive plays the ladder's live MPD with dash.js in
-// headless Chromium: both rungs are seen, frames and audio advance.
+// headless Chromium: both rungs are seen, frames advance, and a switch to
+// the other rung is rendered and playback goes on.
 func TestBrowserDASHLive(t *testing.T) {
 	needTools(t, "ffmpeg")
 	limit(t)
@@ -228,8 +229,15 @@ func TestBrowserDASHLive(t *testing.T) {
 			t.Logf("MPD at start:\n%s", mpdBody)
 		}
 	}()
-	r := testutil.PlayDASH(t, ctx, e.base+"live/lad/index.mpd", 7)
+	r := testutil.PlayDASH(t, ctx, e.base+"live/lad/index.mpd", 8, "--switch")
 	r.CheckPlayed(t, 2, 30)
+	// The rungs' timelines are aligned: switching keeps playing.
+	if r.SwitchTo == "" || !slices.Contains(r.Rendered, r.SwitchTo) {
+		t.Errorf("asked dash.js to switch from %q to %q; rendered %v", r.SwitchFrom, r.SwitchTo, r.Rendered)
+	}
+	if last := r.Samples[len(r.Samples)-1]; last.T-r.SwitchAt < 2 {
+		t.Errorf("position %.2f s, switched at %.2f s: playback did not go on after the switch", last.T, r.SwitchAt)
+	}
 	if r.Dynamic == nil || !*r.Dynamic {
 		t.Errorf("dash.js did not see a live stream")
 	}
@@ -242,5 +250,5 @@ func TestBrowserDASHLive(t *testing.T) {
 			lat = append(lat, *s.Latency)
 		}
 	}
-	t.Logf("dash.js live latency median %.2f s over %d samples", median(lat), len(lat))
+	t.Logf("dash.js live latency median %.2f s over %d samples; switched %s -> %s at %.2f s, rendered %v", median(lat), len(lat), r.SwitchFrom, r.SwitchTo, r.SwitchAt, r.Rendered)
 }

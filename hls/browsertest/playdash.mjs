@@ -2,7 +2,11 @@
 // Chromium and prints one JSON report on stdout. It is driven by the DASH
 // browser tests in hls/ and internal/vod/.
 //
-//   node playdash.mjs URL [--seconds N]
+//   node playdash.mjs URL [--seconds N] [--switch]
+//
+// --switch turns ABR off once playback has started and asks dash.js for
+// the other video representation; the report's switchTo names it and
+// rendered lists the representations dash.js reported as rendered.
 //
 // The page is made on the URL's origin; dash.js comes from this folder's
 // node_modules (dashjs, pinned in package.json). The report has the
@@ -17,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 const args = process.argv.slice(2);
 const url = args.find((a) => !a.startsWith('--'));
 const seconds = Number(args[args.indexOf('--seconds') + 1]) || 6;
+const doSwitch = args.includes('--switch');
 if (!url) {
   console.error('usage: node playdash.mjs URL [--seconds N]');
   process.exit(2);
@@ -62,7 +67,7 @@ try {
   await page.goto(pageURL, { waitUntil: 'domcontentloaded' });
   await page.addScriptTag({ path: dashPath });
   await page.evaluate((src) => {
-    const st = { fatal: [], errors: [], reps: {}, frags: 0, dynamic: null };
+    const st = { fatal: [], errors: [], reps: {}, frags: 0, dynamic: null, rendered: [] };
     window.__st = st;
     if (!window.dashjs) { st.fatal.push('dash.js not loaded'); return; }
     const player = dashjs.MediaPlayer().create();
@@ -72,6 +77,9 @@ try {
     player.on(E.ERROR, (e) => st.fatal.push('error: ' + JSON.stringify(e.error && (e.error.message || e.error.code) || e.error)));
     player.on(E.PLAYBACK_ERROR, (e) => st.fatal.push('playback: ' + (e.error && e.error.message)));
     player.on(E.FRAGMENT_LOADING_COMPLETED, () => { st.frags++; });
+    player.on(E.QUALITY_CHANGE_RENDERED, (e) => {
+      if (e.mediaType === 'video' && e.newRepresentation) st.rendered.push(e.newRepresentation.id);
+    });
     player.on(E.STREAM_INITIALIZED, () => {
       st.dynamic = player.isDynamic();
       for (const t of ['video', 'audio']) {
@@ -98,9 +106,24 @@ try {
     });
     s.at = (Date.now() - t0) / 1000;
     report.samples.push(s);
+    if (doSwitch && report.switchTo === undefined && s.t > 1) {
+      const sw = await page.evaluate(() => {
+        const p = window.__player;
+        p.updateSettings({ streaming: { abr: { autoSwitchBitrate: { video: false } } } });
+        const reps = p.getRepresentationsByType('video');
+        const cur = p.getCurrentRepresentationForType('video');
+        const i = reps.findIndex((r) => cur && r.id === cur.id);
+        const to = i === 0 ? 1 : 0;
+        p.setRepresentationForTypeByIndex('video', to, true);
+        return { from: cur ? cur.id : null, to: reps[to] ? reps[to].id : null };
+      });
+      report.switchFrom = sw.from;
+      report.switchTo = sw.to;
+      report.switchAt = s.t;
+    }
   }
   const st = await page.evaluate(() => window.__st);
-  Object.assign(report, { reps: st.reps, frags: st.frags, dynamic: st.dynamic });
+  Object.assign(report, { reps: st.reps, frags: st.frags, dynamic: st.dynamic, rendered: st.rendered });
   report.fatal.push(...st.fatal);
   report.errors.push(...st.errors);
 } catch (e) {

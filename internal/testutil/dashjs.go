@@ -19,7 +19,14 @@ type DASHReport struct {
 	Errors  []string `json:"errors"`
 	Frags   int      `json:"frags"`
 	Dynamic *bool    `json:"dynamic"`
-	Reps    map[string][]struct {
+	// With the switch option: the representation playing when the switch
+	// was asked, the one asked for, the position then, and the video
+	// representations dash.js reported rendered, in order.
+	SwitchFrom string   `json:"switchFrom"`
+	SwitchTo   string   `json:"switchTo"`
+	SwitchAt   float64  `json:"switchAt"`
+	Rendered   []string `json:"rendered"`
+	Reps       map[string][]struct {
 		ID     string `json:"id"`
 		Width  int    `json:"width"`
 		Height int    `json:"height"`
@@ -35,9 +42,10 @@ type DASHReport struct {
 }
 
 // PlayDASH plays url (an MPD) with dash.js in headless Chromium for the
-// given seconds. It fails the test when node, chromium or the browser
-// test's node modules (`make deps`) are missing.
-func PlayDASH(t testing.TB, ctx context.Context, url string, seconds int) *DASHReport {
+// given seconds; extra are more playdash.mjs options ("--switch"). It fails
+// the test when node, chromium or the browser test's node modules (`make
+// deps`) are missing.
+func PlayDASH(t testing.TB, ctx context.Context, url string, seconds int, extra ...string) *DASHReport {
 	t.Helper()
 	NeedCommand(t, "node")
 	chromium := os.Getenv("CHROMIUM")
@@ -51,7 +59,8 @@ func PlayDASH(t testing.TB, ctx context.Context, url string, seconds int) *DASHR
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "dashjs")); err != nil {
 		t.Fatal("dashjs missing: run `npm ci` in hls/browsertest (make deps)")
 	}
-	cmd := exec.CommandContext(ctx, "node", filepath.Join(dir, "playdash.mjs"), url, "--seconds", strconv.Itoa(seconds))
+	args := append([]string{filepath.Join(dir, "playdash.mjs"), url, "--seconds", strconv.Itoa(seconds)}, extra...)
+	cmd := exec.CommandContext(ctx, "node", args...)
 	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
 	out, err := cmd.Output()
 	if err != nil {

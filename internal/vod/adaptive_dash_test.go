@@ -71,8 +71,11 @@ func TestAdaptiveDASH(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	r := testutil.PlayDASH(t, ctx, srv.URL+"/"+DASHManifest, 5)
+	r := testutil.PlayDASH(t, ctx, srv.URL+"/"+DASHManifest, 5, "--switch")
 	r.CheckPlayed(t, 2, 30)
+	if r.SwitchTo == "" || !slices.Contains(r.Rendered, r.SwitchTo) {
+		t.Errorf("asked dash.js to switch from %q to %q; rendered %v", r.SwitchFrom, r.SwitchTo, r.Rendered)
+	}
 	if got := len(r.Reps["video"]); got != 2 {
 		t.Errorf("dash.js sees %d video representations, want 2 (%+v)", got, r.Reps)
 	}
