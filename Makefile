@@ -61,11 +61,15 @@ deps:
 	@$(MAKE) --no-print-directory browser-deps
 	@$(MAKE) --no-print-directory s3-server
 
-## browser-deps: the node modules of the browser tests (playwright-core only; it
-## drives Debian's chromium and never downloads a browser)
+## browser-deps: the node modules of the browser tests (playwright-core, which
+## drives Debian's chromium and never downloads a browser, and dash.js for the
+## DASH tests); installed again when a pinned version is missing
+browser-deps: export NODE_DEPS_PRESENT = const p=require('./package.json'),fs=require('fs');\
+	for (const [d,v] of Object.entries(p.dependencies||{})) {\
+	if (JSON.parse(fs.readFileSync('node_modules/'+d+'/package.json')).version!==v) process.exit(1); }
 browser-deps:
 	@for d in hls/browsertest web/test; do \
-		if [ -f $$d/package.json ] && [ ! -d $$d/node_modules ]; then \
+		if [ -f $$d/package.json ] && ! (cd $$d && node -e "$$NODE_DEPS_PRESENT") 2>/dev/null; then \
 			echo "deps: npm ci in $$d"; \
 			(cd $$d && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
 		fi; \

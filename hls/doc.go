@@ -2,7 +2,8 @@
 // Low-Latency HLS (fMP4/CMAF parts, blocking playlist reload, preload hints,
 // rendition reports), plain fMP4 HLS and MPEG-TS HLS, a multivariant
 // playlist across the renditions of an ABR ladder, a DVR window on disk and
-// VOD playlists for files.
+// VOD playlists for files. The same fMP4 segments are described for
+// MPEG-DASH players by PATH/index.mpd (dash.go, written by internal/dash).
 //
 // One muxer per path is a stream.Reader on the path's ring: it cuts the
 // units into parts and segments on keyframes and keeps them in memory (or,

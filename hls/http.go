@@ -67,6 +67,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveMedia(w, r, path, pc)
 	case subsPlaylistName:
 		s.serveSubs(w, r, path, pc, file)
+	case dashName:
+		s.serveDASH(w, r, path, pc)
 	default:
 		if _, ok := parseSubsSegment(file); ok {
 			s.serveSubs(w, r, path, pc, file)

@@ -37,6 +37,8 @@ type muxer struct {
 	lastAccess atomic.Int64 // unix nanoseconds of the last request
 	active     atomic.Int32 // requests in progress (a waiting one keeps it alive)
 
+	dash dashAnchor // availabilityStartTime of its DASH manifests
+
 	// cached playlist, guarded by tl.mu
 	cacheVersion uint64
 	cacheQuery   string

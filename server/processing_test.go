@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"mps/internal/config"
+	"mps/internal/dash"
 	"mps/internal/testutil"
 	"mps/protocols/webrtc/webrtctest"
 )
@@ -102,6 +103,7 @@ func TestLiveProcessing(t *testing.T) {
 	if len(rep.Fatal) > 0 || rep.Levels != 3 || len(rep.Samples) == 0 || rep.Samples[len(rep.Samples)-1].T < 2 {
 		t.Fatalf("hls.js: %d levels, fatal %v, samples %v; want 3 levels playing", rep.Levels, rep.Fatal, rep.Samples)
 	}
+	checkLadderDASH(t, ctx, "http://"+s.HTTPAddr()+"/hls/live/abr/index.mpd")
 
 	// snapshots of the source at the configured width
 	testutil.WaitFor(t, 20*time.Second, "a snapshot", func() bool {
@@ -180,4 +182,30 @@ func TestTranscodeOnDemand(t *testing.T) {
 	testutil.WaitFor(t, 15*time.Second, "idle ladder stopped", func() bool {
 		return running() == 0 && s.Paths().Get("live/od/240p") == nil
 	})
+}
+
+// checkLadderDASH reads a live ladder's MPEG-DASH manifest (the rungs as
+// representations of one adaptation set over the HLS segments) and plays
+// it with dash.js in Chromium.
+func checkLadderDASH(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	m, err := dash.Parse([]byte(fetch(t, url)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Type != "dynamic" || len(m.Periods) != 1 || len(m.Periods[0].AdaptationSets) != 1 {
+		t.Fatalf("MPD: %+v", m)
+	}
+	var heights []int
+	for _, r := range m.Periods[0].AdaptationSets[0].Representations {
+		heights = append(heights, r.Height)
+	}
+	if len(heights) != 3 {
+		t.Fatalf("MPD representation heights %v, want the 3 rungs", heights)
+	}
+	r := testutil.PlayDASH(t, ctx, url, 5)
+	r.CheckPlayed(t, 1.5, 30)
+	if n := len(r.Reps["video"]); n != 3 {
+		t.Errorf("dash.js sees %d video representations, want 3", n)
+	}
 }

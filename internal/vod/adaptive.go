@@ -32,6 +32,9 @@ type AdaptiveSpec struct {
 	// QualityTargets are the SSIM values the auto ladder's rungs must
 	// reach, one rung each (default 0.99, 0.98, 0.96, 0.93).
 	QualityTargets []float64 `json:"quality_targets,omitempty" yaml:"quality_targets,omitempty"`
+	// Dash also writes an MPEG-DASH manifest (manifest.mpd) describing the
+	// same fMP4 segments, for DASH players; fmp4 segments only.
+	Dash bool `json:"dash,omitempty" yaml:"dash,omitempty"`
 }
 
 // LadderAuto is the AdaptiveSpec.Ladder value that asks for a per-title
@@ -140,7 +143,7 @@ func (s *AdaptiveSpec) validate() error {
 	if s.SegmentSeconds < 0 {
 		return fmt.Errorf("negative segment length")
 	}
-	return nil
+	return validateDASH(s)
 }
 
 // MasterPlaylist is the multivariant playlist's name in an adaptive output.
@@ -245,6 +248,11 @@ func (j *job) adaptive() (Result, error) {
 		filepath.Join(j.outDir, "%v", "index.m3u8"))
 	if err := j.ffmpeg(args, j.in.Duration, j.progress); err != nil {
 		return Result{}, err
+	}
+	if s.Dash {
+		if err := writeAdaptiveDASH(j.outDir); err != nil {
+			return Result{}, err
+		}
 	}
 	files, err := collect(j.ctx, j.outDir, func(name string) bool { return strings.HasSuffix(name, ".m3u8") })
 	if err != nil {
