@@ -4,27 +4,58 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"mps/internal/stream"
 	"mps/internal/watermark"
 )
 
-// ladderSource is what the argument builder needs to know of a source.
+// ladderSource is what the argument builder needs to know of a source and
+// of the run.
 type ladderSource struct {
 	// Width and Height of the source video (0 if unknown).
 	Width, Height int
 	// HasAudio tells whether an audio track is fed to ffmpeg.
 	HasAudio bool
+	// Control is the unix socket the graph's zmq filter binds when a rung
+	// has ROI (see roiGrid).
+	Control string
 }
 
 // ladderPlan is an ffmpeg invocation for a ladder: its arguments, the
-// encoded rungs in output order (rung i is written to pipe:3+i) and the
-// pipe that carries -progress.
+// encoded rungs in output order (rung i is written to pipe:3+i), the
+// pipe that carries -progress and, with ROI rungs, the sampled frames.
 type ladderPlan struct {
 	Args       []string
 	Rungs      []Rung
 	ProgressFD int
+	// ROI holds the grids of the ROI rungs; Tap describes the grey frames
+	// written to pipe TapFD for face detection (nil without ROI rungs).
+	ROI []rungGrid
+	Tap *frameTap
+	// Control is the zmq filter's socket (ladderSource.Control).
+	Control string
 }
+
+// rungGrid is the ROI grid of one encoded rung.
+type rungGrid struct {
+	Rung Rung
+	Grid roiGrid
+}
+
+// frameTap is the ladder's extra output of small grey frames sampled every
+// Interval from the source picture: decoded once by the ladder's ffmpeg,
+// so detection costs a scale of one frame per sample and no second decoder.
+type frameTap struct {
+	FD            int
+	Width, Height int
+	Interval      time.Duration
+}
+
+// maxTapWidth bounds the width faces are searched at: a 4K source costs no
+// more than a 640-pixel one, and faces of a tenth of the height stay
+// findable.
+const maxTapWidth = 640
 
 // firstOutputFD is the descriptor number of cmd.ExtraFiles[0] in ffmpeg.
 const firstOutputFD = 3
@@ -50,6 +81,14 @@ func buildLadderArgs(l Ladder, src ladderSource, marks func(string) (watermark.T
 		gop = DefaultGOP
 	}
 	plan.ProgressFD = firstOutputFD + len(plan.Rungs)
+	tap, err := planTap(plan.Rungs, src, plan.ProgressFD+1)
+	if err != nil {
+		return plan, err
+	}
+	plan.Tap = tap
+	if tap != nil {
+		plan.Control = src.Control
+	}
 
 	args := []string{"-hide_banner", "-nostats", "-loglevel", "warning",
 		"-progress", "pipe:" + strconv.Itoa(plan.ProgressFD), "-stats_period", "1",
@@ -84,16 +123,22 @@ func buildLadderArgs(l Ladder, src ladderSource, marks func(string) (watermark.T
 	}
 	n := len(plan.Rungs)
 	labels := make([]string, n)
-	if n == 1 {
+	if tap != nil {
+		labels = append(labels, "")
+	}
+	if len(labels) == 1 {
 		labels[0] = base
 	} else {
 		var b strings.Builder
-		fmt.Fprintf(&b, "[%s]split=%d", base, n)
+		fmt.Fprintf(&b, "[%s]split=%d", base, len(labels))
 		for i := range labels {
 			labels[i] = fmt.Sprintf("s%d", i)
 			fmt.Fprintf(&b, "[%s]", labels[i])
 		}
 		chains = append(chains, b.String())
+	}
+	if tap != nil {
+		chains = append(chains, fmt.Sprintf("[%s]fps=%s,scale=%d:%d,format=gray[tap]", labels[n], fmtFloat(1/tap.Interval.Seconds()), tap.Width, tap.Height))
 	}
 	outs := make([]string, n)
 	for i, r := range plan.Rungs {
@@ -114,18 +159,30 @@ func buildLadderArgs(l Ladder, src ladderSource, marks func(string) (watermark.T
 			fl = append(fl, "null")
 		}
 		outs[i] = fmt.Sprintf("v%d", i)
-		scaled := outs[i]
+		marked := outs[i]
+		if r.ROI != nil {
+			marked = fmt.Sprintf("m%d", i)
+		}
+		scaled := marked
 		if r.Watermark != "" {
 			scaled = fmt.Sprintf("r%d", i)
 		}
 		chains = append(chains, fmt.Sprintf("[%s]%s[%s]", labels[i], strings.Join(fl, ","), scaled))
 		if r.Watermark != "" {
 			w, _ := r.size(src.Width, src.Height)
-			f, err := mark(r.Watermark, scaled, outs[i], w)
+			f, err := mark(r.Watermark, scaled, marked, w)
 			if err != nil {
 				return plan, fmt.Errorf("rung %q: %w", r.Name, err)
 			}
 			chains = append(chains, f)
+		}
+		if r.ROI != nil {
+			f, g, err := roiChain(r, i, src, marked, outs[i], len(plan.ROI) == 0)
+			if err != nil {
+				return plan, fmt.Errorf("rung %q: %w", r.Name, err)
+			}
+			chains = append(chains, f)
+			plan.ROI = append(plan.ROI, rungGrid{Rung: r, Grid: g})
 		}
 	}
 	args = append(args, "-filter_complex", strings.Join(chains, ";"))
@@ -138,6 +195,9 @@ func buildLadderArgs(l Ladder, src ladderSource, marks func(string) (watermark.T
 		args = append(args, audioArgs(r, src.HasAudio)...)
 		args = append(args, "-f", "mpegts", "-muxdelay", "0", "-muxpreload", "0", "-flush_packets", "1",
 			"pipe:"+strconv.Itoa(firstOutputFD+i))
+	}
+	if tap != nil {
+		args = append(args, "-map", "[tap]", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:"+strconv.Itoa(tap.FD))
 	}
 	plan.Args = args
 	return plan, nil

@@ -64,6 +64,9 @@ type Rung struct {
 	// Watermark names a watermark template for this rung only (drawn
 	// after scaling, over the ladder's watermark if both are set).
 	Watermark string `json:"watermark,omitempty" yaml:"watermark"`
+	// ROI gives the faces found in the live picture more of the rung's
+	// bits (h264 only); nil for none.
+	ROI *RungROI `json:"roi,omitempty" yaml:"roi"`
 }
 
 var (
@@ -122,6 +125,12 @@ func (r Rung) validate() error {
 		if w != "" && !wordRE.MatchString(w) {
 			return fmt.Errorf("preset/profile %q: one word expected", w)
 		}
+	}
+	if r.ROI != nil {
+		if r.codec() != CodecH264 {
+			return fmt.Errorf("roi needs an h264 rung, not %s", r.codec())
+		}
+		return r.ROI.validate()
 	}
 	return nil
 }
