@@ -211,9 +211,6 @@ func recordTS(t *testing.T, units []*stream.Unit, tracks []*stream.Track) string
 		}
 	}
 	p := filepath.Join(t.TempDir(), "rec.ts")
-	if d := os.Getenv("KEEPTS"); d != "" {
-		p = filepath.Join(d, strconv.Itoa(len(units))+"-"+strconv.Itoa(int(units[0].Track.Width))+"-"+strconv.FormatInt(time.Now().UnixNano()%1000000, 10)+".ts")
-	}
 	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
