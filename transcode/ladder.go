@@ -1,6 +1,7 @@
 package transcode
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -129,6 +130,9 @@ func (r Rung) validate() error {
 	if r.ROI != nil {
 		if r.codec() != CodecH264 {
 			return fmt.Errorf("roi needs an h264 rung, not %s", r.codec())
+		}
+		if r.Preset == "ultrafast" {
+			return errors.New("roi needs x264's adaptive quantisation, which preset ultrafast turns off")
 		}
 		return r.ROI.validate()
 	}

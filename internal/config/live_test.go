@@ -57,6 +57,7 @@ func TestLiveParseErrors(t *testing.T) {
 		{"roi faces false", ladderYAML("        - name: a\n          roi:\n            faces: false\n"), 7, "transcode.ladders.abr.rungs[0].roi.faces", "faces must be true"},
 		{"roi interval", ladderYAML("        - name: a\n          roi:\n            faces: true\n            sample_interval: 20ms\n"), 8, "transcode.ladders.abr.rungs[0].roi.sample_interval", "must be from 100ms to 10s"},
 		{"roi h265", ladderYAML("        - name: a\n          codec: h265\n          roi: {faces: true}\n"), 7, "transcode.ladders.abr.rungs[0].roi", "needs an h264 rung"},
+		{"roi ultrafast", ladderYAML("        - name: a\n          preset: ultrafast\n          roi: {faces: true}\n"), 6, "transcode.ladders.abr.rungs[0].preset", "adaptive quantisation"},
 		{"roi unknown key", ladderYAML("        - name: a\n          roi: {faces: true, text: true}\n"), 6, "transcode.ladders.abr.rungs[0].roi.text", "unknown key"},
 		{"max transcoders", "transcode:\n  max_transcoders: 0\n", 2, "transcode.max_transcoders", "at least 1"},
 

@@ -155,6 +155,9 @@ func (v *validator) rungROI(prefix string, r Rung) error {
 	if r.Codec != CodecH264 && r.Codec != "" {
 		return v.errorf(prefix, "needs an h264 rung (x264 regions of interest), not codec %q", r.Codec)
 	}
+	if r.Preset == "ultrafast" {
+		return v.errorf(v.pick(strings.TrimSuffix(prefix, ".roi")+".preset", prefix), "roi needs x264's adaptive quantisation, which preset ultrafast turns off: use superfast or slower")
+	}
 	if !r.ROI.Faces {
 		return v.errorf(v.pick(k("faces"), prefix), "faces must be true: faces are the only regions a live rung finds")
 	}
