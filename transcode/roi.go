@@ -92,12 +92,12 @@ func roiChain(r Rung, i int, src ladderSource, in, out string, first bool) (stri
 	}
 	g := newROIGrid(fmt.Sprintf("roi%d", i), w, h, r.ROI.withDefaults().QOffset)
 	if !first {
-		return g.chain(in, out), g, nil
+		return g.chain(in, out, g.off()), g, nil
 	}
 	if !controlPathRE.MatchString(src.Control) || len(src.Control) > 100 {
 		return "", g, fmt.Errorf("roi control socket %q: want an absolute path of letters, digits, / _ . - under 100 bytes", src.Control)
 	}
 	zin := fmt.Sprintf("z%d", i)
 	// ipc\\: — the graph's level of escaping, then the filter's.
-	return fmt.Sprintf("[%s]zmq=b=ipc\\\\://%s[%s];", in, src.Control, zin) + g.chain(zin, out), g, nil
+	return fmt.Sprintf("[%s]zmq=b=ipc\\\\://%s[%s];", in, src.Control, zin) + g.chain(zin, out, g.off()), g, nil
 }

@@ -2,6 +2,7 @@ package transcode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -177,4 +179,54 @@ func size(t *testing.T, p string) int64 {
 		t.Fatal(err)
 	}
 	return fi.Size()
+}
+
+// TestLadderROIFailures checks what goes wrong clearly without taking
+// anything else down: a source without video gets a transcode.failed
+// event saying so while its publisher goes on; a face detector that
+// cannot start leaves the ROI rung encoded without regions, with an event
+// and the reason in the ladder's status.
+func TestLadderROIFailures(t *testing.T) {
+	testutil.NeedCommand(t, "ffmpeg")
+	dir := t.TempDir()
+	audio, video := filepath.Join(dir, "a.ts"), filepath.Join(dir, "v.mp4")
+	ffmpeg(t, "-f", "lavfi", "-i", "sine=d=6", "-c:a", "aac", audio)
+	ffmpeg(t, "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=6", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", video)
+	ladder := Ladder{Name: "faces", Rungs: []Rung{{Name: "roi", Width: 320, VideoBitrate: 200000, AudioCodec: "none",
+		ROI: &RungROI{SampleInterval: 200 * time.Millisecond}}}}
+	e := newEnv(t, Config{
+		Ladder: func(string) (Ladder, bool) { return ladder, true },
+		Faces:  func() (FaceTracker, error) { return nil, errors.New("cascade unreadable") },
+	})
+	sub := e.bus.Subscribe(64)
+	defer sub.Close()
+
+	pub := publishFile(t, e.hub, "live/radio", audio)
+	ev := waitEvent(t, sub, EventFailed, 10*time.Second)
+	if ev.Path != "live/radio" || !strings.Contains(fmt.Sprint(ev.Data["error"]), "no H.264/H.265 video track") {
+		t.Errorf("event %+v", ev)
+	}
+	if isDone(pub.s.Done()) {
+		t.Error("the audio-only source ended with its ladder")
+	}
+
+	publishFile(t, e.hub, "live/cam", video)
+	ev = waitEvent(t, sub, EventFailed, 10*time.Second)
+	if ev.Path != "live/cam" || !strings.Contains(fmt.Sprint(ev.Data["error"]), "roi off: cascade unreadable") {
+		t.Errorf("event %+v", ev)
+	}
+	rung := testutil.WaitStream(t, e.hub, "live/cam/roi", nil, 20*time.Second)
+	units, _ := collect(rung, 2*time.Second)
+	if len(units) < 10 || videoTrack(rung).Width != 320 {
+		t.Errorf("rung gave %d units, video %v", len(units), videoTrack(rung))
+	}
+	var st *ROIStatus
+	for _, s := range e.m.List() {
+		if s.Path == "live/cam" {
+			st = s.ROI
+		}
+	}
+	if st == nil || !strings.Contains(st.Error, "cascade unreadable") || st.Samples != 0 {
+		t.Errorf("roi status %+v", st)
+	}
 }

@@ -47,10 +47,9 @@ type gridState struct{ x0, x1, y0, y1 int }
 // off is the state without a box (the left mask covers everything).
 func (g roiGrid) off() gridState { return gridState{x0: g.cols, x1: g.cols, y0: 0, y1: g.rows} }
 
-// chain returns the filters from label in to label out. The selectors
-// start with no box.
-func (g roiGrid) chain(in, out string) string {
-	st := g.off()
+// chain returns the filters from label in to label out, the selectors
+// set to st at start.
+func (g roiGrid) chain(in, out string, st gridState) string {
 	var parts []string
 	cur := in
 	stage := func(side string, masks []image.Rectangle, sel int) {
