@@ -23,7 +23,7 @@ import (
 // busySource writes a hard-to-encode 640x360 25 fps clip, testsrc2 with
 // temporal noise, with two clean moving 160x160 patches (testsrc) at
 // patches[0] and patches[1] where more bits show, a 1 s GOP and a tone.
-func busySource(t *testing.T, seconds int, patches [2]image.Point) string {
+func busySource(t testing.TB, seconds int, patches [2]image.Point) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "busy.mp4")
 	d := strconv.Itoa(seconds)

@@ -14,7 +14,7 @@ import (
 )
 
 // grayFrames decodes fps frames a second of input as w×h grey pictures.
-func grayFrames(t *testing.T, input string, w, h int, fps float64) [][]byte {
+func grayFrames(t testing.TB, input string, w, h int, fps float64) [][]byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
