@@ -90,35 +90,17 @@ func buildLadderArgs(l Ladder, src ladderSource, marks func(string) (watermark.T
 		plan.Control = src.Control
 	}
 
-	args := []string{"-hide_banner", "-nostats", "-loglevel", "warning",
+	g := &ladderGraph{marks: marks, nextInput: 1, args: []string{"-hide_banner", "-nostats", "-loglevel", "warning",
 		"-progress", "pipe:" + strconv.Itoa(plan.ProgressFD), "-stats_period", "1",
 		"-fflags", "+genpts+discardcorrupt", "-probesize", "5000000", "-analyzeduration", "2000000",
-		"-f", "mpegts", "-i", "pipe:0"}
-	nextInput := 1
-	var chains []string
-	mark := func(name, in, out string, width int) (string, error) {
-		t, ok := lookupMark(marks, name)
-		if !ok {
-			return "", fmt.Errorf("watermark %q not found", name)
-		}
-		f, extra, err := watermark.Build(t, watermark.Placement{In: in, Out: out, InputIndex: nextInput, VideoWidth: width})
-		if err != nil {
-			return "", fmt.Errorf("watermark %q: %w", name, err)
-		}
-		if len(extra) > 0 {
-			args = append(args, extra...)
-			nextInput++
-		}
-		return f, nil
-	}
-
+		"-f", "mpegts", "-i", "pipe:0"}}
 	base := "0:v:0"
 	if l.Watermark != "" {
-		f, err := mark(l.Watermark, base, "wm", src.Width)
+		f, err := g.mark(l.Watermark, base, "wm", src.Width)
 		if err != nil {
 			return plan, err
 		}
-		chains = append(chains, f)
+		g.chains = append(g.chains, f)
 		base = "wm"
 	}
 	n := len(plan.Rungs)
@@ -135,56 +117,21 @@ func buildLadderArgs(l Ladder, src ladderSource, marks func(string) (watermark.T
 			labels[i] = fmt.Sprintf("s%d", i)
 			fmt.Fprintf(&b, "[%s]", labels[i])
 		}
-		chains = append(chains, b.String())
+		g.chains = append(g.chains, b.String())
 	}
 	if tap != nil {
-		chains = append(chains, fmt.Sprintf("[%s]fps=%s,scale=%d:%d,format=gray[tap]", labels[n], fmtFloat(1/tap.Interval.Seconds()), tap.Width, tap.Height))
+		g.chains = append(g.chains, fmt.Sprintf("[%s]fps=%s,scale=%d:%d,format=gray[tap]", labels[n], fmtFloat(1/tap.Interval.Seconds()), tap.Width, tap.Height))
 	}
 	outs := make([]string, n)
 	for i, r := range plan.Rungs {
-		var fl []string
-		if r.FPS > 0 {
-			fl = append(fl, "fps="+fmtFloat(r.FPS))
+		out, err := g.rung(&plan, i, r, labels[i], src)
+		if err != nil {
+			return plan, fmt.Errorf("rung %q: %w", r.Name, err)
 		}
-		switch {
-		case r.Width == 0 && r.Height == 0:
-		case r.Width == 0:
-			fl = append(fl, fmt.Sprintf("scale=-2:%d", r.Height&^1))
-		case r.Height == 0:
-			fl = append(fl, fmt.Sprintf("scale=%d:-2", r.Width&^1))
-		default:
-			fl = append(fl, fmt.Sprintf("scale=%d:%d", r.Width&^1, r.Height&^1))
-		}
-		if len(fl) == 0 {
-			fl = append(fl, "null")
-		}
-		outs[i] = fmt.Sprintf("v%d", i)
-		marked := outs[i]
-		if r.ROI != nil {
-			marked = fmt.Sprintf("m%d", i)
-		}
-		scaled := marked
-		if r.Watermark != "" {
-			scaled = fmt.Sprintf("r%d", i)
-		}
-		chains = append(chains, fmt.Sprintf("[%s]%s[%s]", labels[i], strings.Join(fl, ","), scaled))
-		if r.Watermark != "" {
-			w, _ := r.size(src.Width, src.Height)
-			f, err := mark(r.Watermark, scaled, marked, w)
-			if err != nil {
-				return plan, fmt.Errorf("rung %q: %w", r.Name, err)
-			}
-			chains = append(chains, f)
-		}
-		if r.ROI != nil {
-			f, g, err := roiChain(r, i, src, marked, outs[i], len(plan.ROI) == 0)
-			if err != nil {
-				return plan, fmt.Errorf("rung %q: %w", r.Name, err)
-			}
-			chains = append(chains, f)
-			plan.ROI = append(plan.ROI, rungGrid{Rung: r, Grid: g})
-		}
+		outs[i] = out
 	}
+	args := g.args
+	chains := g.chains
 	args = append(args, "-filter_complex", strings.Join(chains, ";"))
 
 	gopS := fmtFloat(gop.Seconds())
@@ -201,6 +148,85 @@ func buildLadderArgs(l Ladder, src ladderSource, marks func(string) (watermark.T
 	}
 	plan.Args = args
 	return plan, nil
+}
+
+// ladderGraph collects a ladder's ffmpeg inputs and filter chains.
+type ladderGraph struct {
+	args      []string
+	chains    []string
+	nextInput int
+	marks     func(string) (watermark.Template, bool)
+}
+
+// mark returns the filters that burn watermark name from label in to out,
+// adding its image as an input when it has one.
+func (g *ladderGraph) mark(name, in, out string, width int) (string, error) {
+	t, ok := lookupMark(g.marks, name)
+	if !ok {
+		return "", fmt.Errorf("watermark %q not found", name)
+	}
+	f, extra, err := watermark.Build(t, watermark.Placement{In: in, Out: out, InputIndex: g.nextInput, VideoWidth: width})
+	if err != nil {
+		return "", fmt.Errorf("watermark %q: %w", name, err)
+	}
+	if len(extra) > 0 {
+		g.args = append(g.args, extra...)
+		g.nextInput++
+	}
+	return f, nil
+}
+
+// rung adds encoded rung i's chain from label: fps and scale, its
+// watermark, its ROI grid; it returns the label of the rung's picture.
+func (g *ladderGraph) rung(plan *ladderPlan, i int, r Rung, label string, src ladderSource) (string, error) {
+	out := fmt.Sprintf("v%d", i)
+	marked := out
+	if r.ROI != nil {
+		marked = fmt.Sprintf("m%d", i)
+	}
+	scaled := marked
+	if r.Watermark != "" {
+		scaled = fmt.Sprintf("r%d", i)
+	}
+	g.chains = append(g.chains, fmt.Sprintf("[%s]%s[%s]", label, scaleFilters(r), scaled))
+	if r.Watermark != "" {
+		w, _ := r.size(src.Width, src.Height)
+		f, err := g.mark(r.Watermark, scaled, marked, w)
+		if err != nil {
+			return "", err
+		}
+		g.chains = append(g.chains, f)
+	}
+	if r.ROI != nil {
+		f, grid, err := roiChain(r, i, src, marked, out, len(plan.ROI) == 0)
+		if err != nil {
+			return "", err
+		}
+		g.chains = append(g.chains, f)
+		plan.ROI = append(plan.ROI, rungGrid{Rung: r, Grid: grid})
+	}
+	return out, nil
+}
+
+// scaleFilters is a rung's frame rate and size filters ("null" for none).
+func scaleFilters(r Rung) string {
+	var fl []string
+	if r.FPS > 0 {
+		fl = append(fl, "fps="+fmtFloat(r.FPS))
+	}
+	switch {
+	case r.Width == 0 && r.Height == 0:
+	case r.Width == 0:
+		fl = append(fl, fmt.Sprintf("scale=-2:%d", r.Height&^1))
+	case r.Height == 0:
+		fl = append(fl, fmt.Sprintf("scale=%d:-2", r.Width&^1))
+	default:
+		fl = append(fl, fmt.Sprintf("scale=%d:%d", r.Width&^1, r.Height&^1))
+	}
+	if len(fl) == 0 {
+		return "null"
+	}
+	return strings.Join(fl, ",")
 }
 
 func lookupMark(marks func(string) (watermark.Template, bool), name string) (watermark.Template, bool) {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"mps/internal/testutil"
 )
@@ -82,5 +83,54 @@ func TestROIGridBitExact(t *testing.T) {
 	}
 	if bytes.Equal(grid, off) {
 		t.Error("grid off encodes like the grid with a box")
+	}
+}
+
+// TestLadderArgsROI checks the plan of a ladder with an ROI rung: the
+// frame tap as the last output, one zmq filter on the control socket, the
+// grid sized for the rung; and the refusals.
+func TestLadderArgsROI(t *testing.T) {
+	l := Ladder{Name: "faces", Rungs: []Rung{
+		{Name: "720p", Height: 720, VideoBitrate: 2000000},
+		{Name: "360p", Height: 360, VideoBitrate: 500000, ROI: &RungROI{}},
+		{Name: "src", Codec: CodecSource},
+	}}
+	plan, err := buildLadderArgs(l, ladderSource{Width: 1920, Height: 1080, Control: "/tmp/mps-roi-1/ctl"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Join(plan.Args, " ")
+	if plan.Tap == nil || plan.Tap.FD != 6 || plan.Tap.Width != 640 || plan.Tap.Height != 360 || plan.Tap.Interval != DefaultROISampleInterval {
+		t.Errorf("tap %+v", plan.Tap)
+	}
+	if !strings.HasSuffix(args, "-map [tap] -f rawvideo -pix_fmt gray pipe:6") || !strings.Contains(args, "[s2]fps=1,scale=640:360,format=gray[tap]") {
+		t.Errorf("no tap output in %s", args)
+	}
+	if strings.Count(args, "zmq=b=ipc\\\\:///tmp/mps-roi-1/ctl") != 1 || strings.Count(args, "streamselect@roi1_") != 4 {
+		t.Errorf("zmq or grid missing: %s", args)
+	}
+	if len(plan.ROI) != 1 || plan.ROI[0].Grid.w != 640 || plan.ROI[0].Grid.h != 360 || plan.ROI[0].Grid.qoffset != DefaultROIQOffset {
+		t.Errorf("grids %+v", plan.ROI)
+	}
+	for name, c := range map[string]struct {
+		l   Ladder
+		src ladderSource
+	}{
+		"unknown size": {l, ladderSource{Control: "/tmp/x"}},
+		"bad socket":   {l, ladderSource{Width: 640, Height: 360, Control: "/tmp/a:b"}},
+	} {
+		if _, err := buildLadderArgs(c.l, c.src, nil); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	for _, r := range []Rung{
+		{Name: "a", Codec: CodecH265, ROI: &RungROI{}},
+		{Name: "a", Preset: "ultrafast", ROI: &RungROI{}},
+		{Name: "a", ROI: &RungROI{QOffset: 0.5}},
+		{Name: "a", ROI: &RungROI{SampleInterval: time.Millisecond}},
+	} {
+		if err := (Ladder{Name: "x", Rungs: []Rung{r}}).Validate(); err == nil {
+			t.Errorf("rung %+v accepted", r)
+		}
 	}
 }
