@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"mps/ai/roi"
 	"mps/internal/config"
 	"mps/internal/httpjson"
 	"mps/internal/watermark"
@@ -26,12 +27,16 @@ func (s *Server) ladder(path string) (transcode.Ladder, bool) {
 	out := transcode.Ladder{Name: name, Watermark: l.Watermark, GOP: l.GOP.D(),
 		OnDemand: rule.TranscodeOnDemand, CloseAfter: rule.TranscodeCloseAfter.D()}
 	for _, r := range l.Rungs {
-		out.Rungs = append(out.Rungs, transcode.Rung{
+		g := transcode.Rung{
 			Name: r.Name, Width: r.Width, Height: r.Height,
 			VideoBitrate: int(r.VideoBitrate), MaxBitrate: int(r.MaxBitrate), FPS: r.FPS,
 			Codec: r.Codec, Preset: r.Preset, Profile: r.Profile,
 			AudioCodec: r.AudioCodec, AudioBitrate: int(r.AudioBitrate), Watermark: r.Watermark,
-		})
+		}
+		if r.ROI != nil && r.ROI.Faces {
+			g.ROI = &transcode.RungROI{QOffset: r.ROI.QOffset, SampleInterval: r.ROI.SampleInterval.D()}
+		}
+		out.Rungs = append(out.Rungs, g)
 	}
 	return out, true
 }
@@ -69,6 +74,7 @@ func (s *Server) newTranscoder() *transcode.Manager {
 		MaxTranscoders: cfg.Transcode.MaxTranscoders,
 		Ladder:         s.ladder,
 		Watermarks:     func(name string) (watermark.Template, bool) { return WatermarkTemplate(s.Config(), name) },
+		Faces:          func() (transcode.FaceTracker, error) { return roi.NewLive() },
 		Snapshot:       s.snapshotRule,
 		Dir:            cfg.Storage.DataDir,
 		Events:         s.bus,

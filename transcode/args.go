@@ -4,27 +4,58 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"mps/internal/stream"
 	"mps/internal/watermark"
 )
 
-// ladderSource is what the argument builder needs to know of a source.
+// ladderSource is what the argument builder needs to know of a source and
+// of the run.
 type ladderSource struct {
 	// Width and Height of the source video (0 if unknown).
 	Width, Height int
 	// HasAudio tells whether an audio track is fed to ffmpeg.
 	HasAudio bool
+	// Control is the unix socket the graph's zmq filter binds when a rung
+	// has ROI (see roiGrid).
+	Control string
 }
 
 // ladderPlan is an ffmpeg invocation for a ladder: its arguments, the
-// encoded rungs in output order (rung i is written to pipe:3+i) and the
-// pipe that carries -progress.
+// encoded rungs in output order (rung i is written to pipe:3+i), the
+// pipe that carries -progress and, with ROI rungs, the sampled frames.
 type ladderPlan struct {
 	Args       []string
 	Rungs      []Rung
 	ProgressFD int
+	// ROI holds the grids of the ROI rungs; Tap describes the grey frames
+	// written to pipe TapFD for face detection (nil without ROI rungs).
+	ROI []rungGrid
+	Tap *frameTap
+	// Control is the zmq filter's socket (ladderSource.Control).
+	Control string
 }
+
+// rungGrid is the ROI grid of one encoded rung.
+type rungGrid struct {
+	Rung Rung
+	Grid roiGrid
+}
+
+// frameTap is the ladder's extra output of small grey frames sampled every
+// Interval from the source picture: decoded once by the ladder's ffmpeg,
+// so detection costs a scale of one frame per sample and no second decoder.
+type frameTap struct {
+	FD            int
+	Width, Height int
+	Interval      time.Duration
+}
+
+// maxTapWidth bounds the width faces are searched at: a 4K source costs no
+// more than a 640-pixel one, and faces of a tenth of the height stay
+// findable.
+const maxTapWidth = 640
 
 // firstOutputFD is the descriptor number of cmd.ExtraFiles[0] in ffmpeg.
 const firstOutputFD = 3
@@ -50,84 +81,57 @@ func buildLadderArgs(l Ladder, src ladderSource, marks func(string) (watermark.T
 		gop = DefaultGOP
 	}
 	plan.ProgressFD = firstOutputFD + len(plan.Rungs)
-
-	args := []string{"-hide_banner", "-nostats", "-loglevel", "warning",
-		"-progress", "pipe:" + strconv.Itoa(plan.ProgressFD), "-stats_period", "1",
-		"-fflags", "+genpts+discardcorrupt", "-probesize", "5000000", "-analyzeduration", "2000000",
-		"-f", "mpegts", "-i", "pipe:0"}
-	nextInput := 1
-	var chains []string
-	mark := func(name, in, out string, width int) (string, error) {
-		t, ok := lookupMark(marks, name)
-		if !ok {
-			return "", fmt.Errorf("watermark %q not found", name)
-		}
-		f, extra, err := watermark.Build(t, watermark.Placement{In: in, Out: out, InputIndex: nextInput, VideoWidth: width})
-		if err != nil {
-			return "", fmt.Errorf("watermark %q: %w", name, err)
-		}
-		if len(extra) > 0 {
-			args = append(args, extra...)
-			nextInput++
-		}
-		return f, nil
+	tap, err := planTap(plan.Rungs, src, plan.ProgressFD+1)
+	if err != nil {
+		return plan, err
+	}
+	plan.Tap = tap
+	if tap != nil {
+		plan.Control = src.Control
 	}
 
+	g := &ladderGraph{marks: marks, nextInput: 1, args: []string{"-hide_banner", "-nostats", "-loglevel", "warning",
+		"-progress", "pipe:" + strconv.Itoa(plan.ProgressFD), "-stats_period", "1",
+		"-fflags", "+genpts+discardcorrupt", "-probesize", "5000000", "-analyzeduration", "2000000",
+		"-f", "mpegts", "-i", "pipe:0"}}
 	base := "0:v:0"
 	if l.Watermark != "" {
-		f, err := mark(l.Watermark, base, "wm", src.Width)
+		f, err := g.mark(l.Watermark, base, "wm", src.Width)
 		if err != nil {
 			return plan, err
 		}
-		chains = append(chains, f)
+		g.chains = append(g.chains, f)
 		base = "wm"
 	}
 	n := len(plan.Rungs)
 	labels := make([]string, n)
-	if n == 1 {
+	if tap != nil {
+		labels = append(labels, "")
+	}
+	if len(labels) == 1 {
 		labels[0] = base
 	} else {
 		var b strings.Builder
-		fmt.Fprintf(&b, "[%s]split=%d", base, n)
+		fmt.Fprintf(&b, "[%s]split=%d", base, len(labels))
 		for i := range labels {
 			labels[i] = fmt.Sprintf("s%d", i)
 			fmt.Fprintf(&b, "[%s]", labels[i])
 		}
-		chains = append(chains, b.String())
+		g.chains = append(g.chains, b.String())
+	}
+	if tap != nil {
+		g.chains = append(g.chains, fmt.Sprintf("[%s]fps=%s,scale=%d:%d,format=gray[tap]", labels[n], fmtFloat(1/tap.Interval.Seconds()), tap.Width, tap.Height))
 	}
 	outs := make([]string, n)
 	for i, r := range plan.Rungs {
-		var fl []string
-		if r.FPS > 0 {
-			fl = append(fl, "fps="+fmtFloat(r.FPS))
+		out, err := g.rung(&plan, i, r, labels[i], src)
+		if err != nil {
+			return plan, fmt.Errorf("rung %q: %w", r.Name, err)
 		}
-		switch {
-		case r.Width == 0 && r.Height == 0:
-		case r.Width == 0:
-			fl = append(fl, fmt.Sprintf("scale=-2:%d", r.Height&^1))
-		case r.Height == 0:
-			fl = append(fl, fmt.Sprintf("scale=%d:-2", r.Width&^1))
-		default:
-			fl = append(fl, fmt.Sprintf("scale=%d:%d", r.Width&^1, r.Height&^1))
-		}
-		if len(fl) == 0 {
-			fl = append(fl, "null")
-		}
-		outs[i] = fmt.Sprintf("v%d", i)
-		scaled := outs[i]
-		if r.Watermark != "" {
-			scaled = fmt.Sprintf("r%d", i)
-		}
-		chains = append(chains, fmt.Sprintf("[%s]%s[%s]", labels[i], strings.Join(fl, ","), scaled))
-		if r.Watermark != "" {
-			w, _ := r.size(src.Width, src.Height)
-			f, err := mark(r.Watermark, scaled, outs[i], w)
-			if err != nil {
-				return plan, fmt.Errorf("rung %q: %w", r.Name, err)
-			}
-			chains = append(chains, f)
-		}
+		outs[i] = out
 	}
+	args := g.args
+	chains := g.chains
 	args = append(args, "-filter_complex", strings.Join(chains, ";"))
 
 	gopS := fmtFloat(gop.Seconds())
@@ -139,8 +143,90 @@ func buildLadderArgs(l Ladder, src ladderSource, marks func(string) (watermark.T
 		args = append(args, "-f", "mpegts", "-muxdelay", "0", "-muxpreload", "0", "-flush_packets", "1",
 			"pipe:"+strconv.Itoa(firstOutputFD+i))
 	}
+	if tap != nil {
+		args = append(args, "-map", "[tap]", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:"+strconv.Itoa(tap.FD))
+	}
 	plan.Args = args
 	return plan, nil
+}
+
+// ladderGraph collects a ladder's ffmpeg inputs and filter chains.
+type ladderGraph struct {
+	args      []string
+	chains    []string
+	nextInput int
+	marks     func(string) (watermark.Template, bool)
+}
+
+// mark returns the filters that burn watermark name from label in to out,
+// adding its image as an input when it has one.
+func (g *ladderGraph) mark(name, in, out string, width int) (string, error) {
+	t, ok := lookupMark(g.marks, name)
+	if !ok {
+		return "", fmt.Errorf("watermark %q not found", name)
+	}
+	f, extra, err := watermark.Build(t, watermark.Placement{In: in, Out: out, InputIndex: g.nextInput, VideoWidth: width})
+	if err != nil {
+		return "", fmt.Errorf("watermark %q: %w", name, err)
+	}
+	if len(extra) > 0 {
+		g.args = append(g.args, extra...)
+		g.nextInput++
+	}
+	return f, nil
+}
+
+// rung adds encoded rung i's chain from label: fps and scale, its
+// watermark, its ROI grid; it returns the label of the rung's picture.
+func (g *ladderGraph) rung(plan *ladderPlan, i int, r Rung, label string, src ladderSource) (string, error) {
+	out := fmt.Sprintf("v%d", i)
+	marked := out
+	if r.ROI != nil {
+		marked = fmt.Sprintf("m%d", i)
+	}
+	scaled := marked
+	if r.Watermark != "" {
+		scaled = fmt.Sprintf("r%d", i)
+	}
+	g.chains = append(g.chains, fmt.Sprintf("[%s]%s[%s]", label, scaleFilters(r), scaled))
+	if r.Watermark != "" {
+		w, _ := r.size(src.Width, src.Height)
+		f, err := g.mark(r.Watermark, scaled, marked, w)
+		if err != nil {
+			return "", err
+		}
+		g.chains = append(g.chains, f)
+	}
+	if r.ROI != nil {
+		f, grid, err := roiChain(r, i, src, marked, out, len(plan.ROI) == 0)
+		if err != nil {
+			return "", err
+		}
+		g.chains = append(g.chains, f)
+		plan.ROI = append(plan.ROI, rungGrid{Rung: r, Grid: grid})
+	}
+	return out, nil
+}
+
+// scaleFilters is a rung's frame rate and size filters ("null" for none).
+func scaleFilters(r Rung) string {
+	var fl []string
+	if r.FPS > 0 {
+		fl = append(fl, "fps="+fmtFloat(r.FPS))
+	}
+	switch {
+	case r.Width == 0 && r.Height == 0:
+	case r.Width == 0:
+		fl = append(fl, fmt.Sprintf("scale=-2:%d", r.Height&^1))
+	case r.Height == 0:
+		fl = append(fl, fmt.Sprintf("scale=%d:-2", r.Width&^1))
+	default:
+		fl = append(fl, fmt.Sprintf("scale=%d:%d", r.Width&^1, r.Height&^1))
+	}
+	if len(fl) == 0 {
+		return "null"
+	}
+	return strings.Join(fl, ",")
 }
 
 func lookupMark(marks func(string) (watermark.Template, bool), name string) (watermark.Template, bool) {

@@ -14,4 +14,10 @@
 // ffmpeg delivers its first keyframe, so players and the HLS packager
 // reconnect as they would to any publisher that came back. The source
 // stream is never touched: the transcoder only reads it.
+//
+// A rung with ROI (RungROI) favours the faces of the picture: the ladder's
+// ffmpeg also writes small grey frames, a few a second, on one more pipe;
+// a FaceTracker (ai/roi's, supplied by the server) finds the faces; and the
+// region of interest is moved in the running ffmpeg through its zmq filter
+// (see roiGrid for how a fixed-box filter is made to move).
 package transcode

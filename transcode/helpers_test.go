@@ -53,7 +53,7 @@ func newEnv(t *testing.T, cfg Config) *env {
 	return &env{hub: hub, bus: bus, m: m}
 }
 
-func ffmpeg(t *testing.T, args ...string) {
+func ffmpeg(t testing.TB, args ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -1,6 +1,7 @@
 package transcode
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -64,6 +65,9 @@ type Rung struct {
 	// Watermark names a watermark template for this rung only (drawn
 	// after scaling, over the ladder's watermark if both are set).
 	Watermark string `json:"watermark,omitempty" yaml:"watermark"`
+	// ROI gives the faces found in the live picture more of the rung's
+	// bits (h264 only); nil for none.
+	ROI *RungROI `json:"roi,omitempty" yaml:"roi"`
 }
 
 var (
@@ -122,6 +126,15 @@ func (r Rung) validate() error {
 		if w != "" && !wordRE.MatchString(w) {
 			return fmt.Errorf("preset/profile %q: one word expected", w)
 		}
+	}
+	if r.ROI != nil {
+		if r.codec() != CodecH264 {
+			return fmt.Errorf("roi needs an h264 rung, not %s", r.codec())
+		}
+		if r.Preset == "ultrafast" {
+			return errors.New("roi needs x264's adaptive quantisation, which preset ultrafast turns off")
+		}
+		return r.ROI.validate()
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,6 +41,7 @@ type ladderRun struct {
 	lastErr  string
 	pid      int
 	prog     *progress
+	roi      *ROIStatus // nil without ROI rungs
 }
 
 func (r *ladderRun) rungPaths() []string {
@@ -56,6 +59,10 @@ func (r *ladderRun) status() Status {
 		LastError: r.lastErr, Started: r.started, PID: r.pid, Rungs: r.rungPaths()}
 	if r.prog != nil {
 		st.Speed, st.FPS = r.prog.get()
+	}
+	if r.roi != nil {
+		c := *r.roi
+		st.ROI = &c
 	}
 	return st
 }
@@ -144,9 +151,19 @@ func (r *ladderRun) run() {
 	for _, g := range r.ladder.Rungs {
 		hasEncoded = hasEncoded || g.codec() != CodecSource
 	}
+	var faces FaceTracker
 	if hasEncoded {
+		src := ladderSource{Width: video.Width, Height: video.Height, HasAudio: audio != nil}
+		if slices.ContainsFunc(r.ladder.Rungs, func(g Rung) bool { return g.ROI != nil }) {
+			dir, err := os.MkdirTemp("", "mps-roi-")
+			if err == nil {
+				defer os.RemoveAll(dir)
+				src.Control = filepath.Join(dir, "ctl")
+			}
+			faces = r.startFaces()
+		}
 		var err error
-		plan, err = buildLadderArgs(r.ladder, ladderSource{Width: video.Width, Height: video.Height, HasAudio: audio != nil}, m.cfg.Watermarks)
+		plan, err = buildLadderArgs(r.ladder, src, m.cfg.Watermarks)
 		if err != nil {
 			m.failures.Add(1)
 			m.log.Error("ladder not started", "path", r.path, "ladder", r.ladder.Name, "error", err)
@@ -177,7 +194,7 @@ func (r *ladderRun) run() {
 	backoff := m.cfg.RestartBackoff
 	for hasEncoded {
 		began := time.Now()
-		err := r.runOnce(plan, video, audio)
+		err := r.runOnce(plan, video, audio, faces)
 		if isDone(r.s.Done()) || r.ctx.Err() != nil {
 			if r.ctx.Err() != nil && !isDone(r.s.Done()) {
 				reason = "stopped"
@@ -234,7 +251,7 @@ func (a *anchor) mark(pts time.Duration) {
 
 // runOnce runs ffmpeg until it exits: the source feeds its stdin and each
 // encoded rung is read from its own pipe and published.
-func (r *ladderRun) runOnce(plan ladderPlan, video, audio *stream.Track) error {
+func (r *ladderRun) runOnce(plan ladderPlan, video, audio *stream.Track, faces FaceTracker) error {
 	ctx, cancel := context.WithCancel(r.ctx)
 	defer cancel()
 
@@ -256,9 +273,13 @@ func (r *ladderRun) runOnce(plan ladderPlan, video, audio *stream.Track) error {
 		return err
 	}
 	parentEnds, childEnds = append(parentEnds, stdinW), append(childEnds, stdinR)
-	outs := make([]*os.File, 0, len(plan.Rungs)+1)
-	extra := make([]*os.File, 0, len(plan.Rungs)+1)
-	for range len(plan.Rungs) + 1 { // rungs, then progress
+	nout := len(plan.Rungs) + 1 // rungs, then progress, then the frame tap
+	if plan.Tap != nil {
+		nout++
+	}
+	outs := make([]*os.File, 0, nout)
+	extra := make([]*os.File, 0, nout)
+	for range nout {
 		pr, pw, err := pipe()
 		if err != nil {
 			closeAll(parentEnds)
@@ -310,9 +331,16 @@ func (r *ladderRun) runOnce(plan ladderPlan, video, audio *stream.Track) error {
 	}
 	go func() {
 		defer wg.Done()
-		prog.read(outs[len(outs)-1])
-		outs[len(outs)-1].Close()
+		prog.read(outs[len(plan.Rungs)])
+		outs[len(plan.Rungs)].Close()
 	}()
+	if plan.Tap != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.followFaces(ctx, plan, outs[len(plan.Rungs)+1], faces)
+		}()
+	}
 
 	werr := cmd.Wait()
 	cancel()

@@ -37,6 +37,10 @@ type Config struct {
 	Ladder func(path string) (Ladder, bool)
 	// Watermarks resolves the watermark names of ladders and rungs.
 	Watermarks func(name string) (watermark.Template, bool)
+	// Faces makes the face tracker of a ladder with ROI rungs (one per
+	// ladder run). Without it such rungs are encoded without regions, and
+	// the ladder says so.
+	Faces func() (FaceTracker, error)
 	// RestartBackoff is the first delay before restarting a crashed
 	// ffmpeg (default 1 s); it doubles up to MaxBackoff and resets after
 	// a run that lasted longer than MaxBackoff.
@@ -194,6 +198,20 @@ type Status struct {
 	PID int `json:"pid,omitempty"`
 	// Rungs are the paths the ladder publishes.
 	Rungs []string `json:"rungs"`
+	// ROI reports the face search of a ladder with ROI rungs.
+	ROI *ROIStatus `json:"roi,omitempty"`
+}
+
+// ROIStatus counts the frames searched for faces and the current box.
+type ROIStatus struct {
+	// Samples frames were searched; faces were found in SamplesWithFaces.
+	Samples          int `json:"samples"`
+	SamplesWithFaces int `json:"samples_with_faces"`
+	// Box is the favoured region in the source's sampled frame (x, y,
+	// width, height), empty when no face is seen.
+	Box [4]int `json:"box"`
+	// Error is why the search is not running, if it is not.
+	Error string `json:"error,omitempty"`
 }
 
 // List returns the running ladders, by path.

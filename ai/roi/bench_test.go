@@ -3,6 +3,7 @@ package roi
 import (
 	"context"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -40,4 +41,31 @@ func BenchmarkROIDetect720p(b *testing.B) {
 		b.ReportMetric(info.Duration/time.Since(start).Seconds(), "x_realtime")
 		b.ReportMetric(100*float64(rep.SamplesWithFaces)/float64(rep.Samples), "pct_samples_with_face")
 	}
+}
+
+// BenchmarkLiveTrack measures one live sample: face search and tracking
+// on a 640x360 grey frame of the test portrait over testsrc2 (what a
+// ladder's ROI rung pays per sample_interval).
+//
+//	go test -run '^$' -bench LiveTrack ./ai/roi/
+func BenchmarkLiveTrack(b *testing.B) {
+	testutil.NeedCommand(b, "ffmpeg")
+	frames := grayFrames(b, makeFaceClip(b, b.TempDir()), 640, 360, 1)
+	tr, err := NewLive()
+	if err != nil {
+		b.Fatal(err)
+	}
+	found := 0
+	var before, after syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if len(tr.Track(frames[i%len(frames)], 640, 360)) > 0 {
+			found++
+		}
+	}
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	cpu := time.Duration(after.Utime.Nano() - before.Utime.Nano() + after.Stime.Nano() - before.Stime.Nano())
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu_ms/op")
+	b.ReportMetric(100*float64(found)/float64(b.N), "pct_with_face")
 }

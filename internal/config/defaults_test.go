@@ -154,6 +154,25 @@ var exampleKeys = map[reflect.Type][]string{
 	// The audit lists are empty by default; their keys are listed in the
 	// ai.audit.lists comment (TestAIProviderKeysDocumented).
 	reflect.TypeFor[AuditList](): {},
+	// A rung's roi is off in the example; its keys are in the comment above
+	// it (TestRungROIKeysDocumented).
+	reflect.TypeFor[RungROI](): {},
+}
+
+// TestRungROIKeysDocumented checks that the comment above the example
+// rung's roi key names every key of the option.
+func TestRungROIKeysDocumented(t *testing.T) {
+	i := strings.Index(string(defaultYAML), "          roi: ~\n")
+	if i < 0 {
+		t.Fatal("no roi key in the example rung")
+	}
+	doc := string(defaultYAML[max(0, i-1200):i])
+	doc = doc[strings.LastIndex(doc, "watermark: \"\"\n"):]
+	for _, key := range fieldNames(reflect.TypeFor[RungROI]()) {
+		if !regexp.MustCompile(`(?m)^\s+#.*\b` + key + `\b`).MatchString(doc) {
+			t.Errorf("roi key %s missing from the comment above the example rung's roi", key)
+		}
+	}
 }
 
 // TestBucketTriggerKeysDocumented checks that the scheme example's comment

@@ -61,7 +61,35 @@ type Rung struct {
 	// Watermark names a watermark for this rung only, drawn after scaling
 	// (over the ladder's watermark when both are set).
 	Watermark string `yaml:"watermark" json:"watermark,omitempty"`
+	// ROI gives faces found in the live picture more of this rung's bits
+	// (x264 regions of interest); nil for none. h264 rungs only.
+	ROI *RungROI `yaml:"roi" json:"roi,omitempty"`
 }
+
+// RungROI is a rung's region-of-interest encoding: faces are looked for on
+// frames sampled every SampleInterval, followed between samples, and
+// encoded with QOffset (negative: a lower quantiser, more bits) at the same
+// total bitrate.
+type RungROI struct {
+	// Faces looks for faces (pigo's cascade); the only region kind so far,
+	// so it must be true.
+	Faces bool `yaml:"faces" json:"faces"`
+	// QOffset is the quantiser offset inside the face boxes, from -1 to
+	// 0 exclusive; 0 means DefaultROIQOffset.
+	QOffset float64 `yaml:"qoffset" json:"qoffset,omitempty"`
+	// SampleInterval is the time between two searched frames, from
+	// MinROISampleInterval to MaxROISampleInterval; 0 means
+	// DefaultROISampleInterval.
+	SampleInterval Duration `yaml:"sample_interval" json:"sample_interval,omitempty"`
+}
+
+// Defaults and bounds of a rung's roi keys.
+const (
+	DefaultROIQOffset        = -0.4
+	DefaultROISampleInterval = Duration(time.Second)
+	MinROISampleInterval     = Duration(100 * time.Millisecond)
+	MaxROISampleInterval     = Duration(10 * time.Second)
+)
 
 // Rung codecs and audio codecs accepted in a ladder.
 const (

@@ -52,6 +52,13 @@ func TestLiveParseErrors(t *testing.T) {
 		{"second ladder checked", "transcode:\n  ladders:\n    a: {rungs: [{name: x}]}\n    b: {rungs: [{name: x, codec: av1}]}\n", 4, "transcode.ladders.b.rungs[0].codec", "invalid value"},
 		{"ladder unknown watermark", "transcode:\n  ladders:\n    hd:\n      watermark: logo\n      rungs: [{name: a}]\n", 4, "transcode.ladders.hd.watermark", `unknown watermark "logo" (none are defined in watermarks)`},
 		{"rung unknown watermark", "watermarks:\n  logo: {type: text, text: x}\n" + ladderYAML("        - name: a\n          watermark: clock\n"), 8, "transcode.ladders.abr.rungs[0].watermark", `unknown watermark "clock" (defined: logo)`},
+		{"roi qoffset", ladderYAML("        - name: a\n          roi:\n            faces: true\n            qoffset: 0.3\n"), 8, "transcode.ladders.abr.rungs[0].roi.qoffset", "must be from -1 to 0"},
+		{"roi without faces", ladderYAML("        - name: a\n          roi: {qoffset: -0.4}\n"), 6, "transcode.ladders.abr.rungs[0].roi", "faces must be true"},
+		{"roi faces false", ladderYAML("        - name: a\n          roi:\n            faces: false\n"), 7, "transcode.ladders.abr.rungs[0].roi.faces", "faces must be true"},
+		{"roi interval", ladderYAML("        - name: a\n          roi:\n            faces: true\n            sample_interval: 20ms\n"), 8, "transcode.ladders.abr.rungs[0].roi.sample_interval", "must be from 100ms to 10s"},
+		{"roi h265", ladderYAML("        - name: a\n          codec: h265\n          roi: {faces: true}\n"), 7, "transcode.ladders.abr.rungs[0].roi", "needs an h264 rung"},
+		{"roi ultrafast", ladderYAML("        - name: a\n          preset: ultrafast\n          roi: {faces: true}\n"), 6, "transcode.ladders.abr.rungs[0].preset", "adaptive quantisation"},
+		{"roi unknown key", ladderYAML("        - name: a\n          roi: {faces: true, text: true}\n"), 6, "transcode.ladders.abr.rungs[0].roi.text", "unknown key"},
 		{"max transcoders", "transcode:\n  max_transcoders: 0\n", 2, "transcode.max_transcoders", "at least 1"},
 
 		// Watermarks.
@@ -125,6 +132,8 @@ transcode:
           watermark: clock
         - name: src
           codec: source
+        - name: faces
+          roi: {faces: true, qoffset: -0.5, sample_interval: 500ms}
     small: &small
       gop: 4s
       rungs: [{name: 240p, width: 426, fps: 12.5, video_bitrate: 300k, audio_codec: ""}]
@@ -162,6 +171,8 @@ func TestLiveDecoding(t *testing.T) {
 		{Name: "1080p", Height: 1080, VideoBitrate: 6 * Mbps, MaxBitrate: 6500 * Kbps, FPS: 30, Codec: CodecH265, Preset: "fast",
 			Profile: "main", AudioCodec: AudioCodecOpus, AudioBitrate: 96 * Kbps, Watermark: "clock"},
 		{Name: "src", Codec: CodecSource, Preset: DefaultRungPreset},
+		{Name: "faces", Codec: CodecH264, Preset: DefaultRungPreset,
+			ROI: &RungROI{Faces: true, QOffset: -0.5, SampleInterval: Duration(500 * time.Millisecond)}},
 	}}
 	if !reflect.DeepEqual(hd, want) {
 		t.Errorf("hd = %+v\nwant %+v", hd, want)

@@ -139,7 +139,35 @@ func (v *validator) rung(c *Config, prefix string, r Rung) error {
 	if err := v.oneOf(k("audio_codec"), r.AudioCodec, AudioCodecAAC, AudioCodecOpus, AudioCodecNone, AudioCodecCopy); err != nil {
 		return err
 	}
+	if err := v.rungROI(k("roi"), r); err != nil {
+		return err
+	}
 	return v.watermarkRef(c, k("watermark"), r.Watermark)
+}
+
+// rungROI checks a rung's roi option: faces on, an h264 rung, a qoffset
+// that favours the faces and a sensible sampling interval.
+func (v *validator) rungROI(prefix string, r Rung) error {
+	if r.ROI == nil {
+		return nil
+	}
+	k := func(name string) string { return prefix + "." + name }
+	if r.Codec != CodecH264 && r.Codec != "" {
+		return v.errorf(prefix, "needs an h264 rung (x264 regions of interest), not codec %q", r.Codec)
+	}
+	if r.Preset == "ultrafast" {
+		return v.errorf(v.pick(strings.TrimSuffix(prefix, ".roi")+".preset", prefix), "roi needs x264's adaptive quantisation, which preset ultrafast turns off: use superfast or slower")
+	}
+	if !r.ROI.Faces {
+		return v.errorf(v.pick(k("faces"), prefix), "faces must be true: faces are the only regions a live rung finds")
+	}
+	if q := r.ROI.QOffset; q < -1 || q > 0 {
+		return v.errorf(k("qoffset"), "must be from -1 to 0 (0 means %v; negative gives the faces more bits), got %v", DefaultROIQOffset, q)
+	}
+	if s := r.ROI.SampleInterval; s != 0 && (s < MinROISampleInterval || s > MaxROISampleInterval) {
+		return v.errorf(k("sample_interval"), "must be from %s to %s (0 means %s), got %s", MinROISampleInterval, MaxROISampleInterval, DefaultROISampleInterval, s)
+	}
+	return nil
 }
 
 var (
