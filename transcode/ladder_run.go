@@ -1,7 +1,6 @@
 package transcode
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -358,37 +357,14 @@ func (r *ladderRun) runOnce(plan ladderPlan, video, audio *stream.Track, faces F
 }
 
 // feed writes the source's video and audio units to w as MPEG-TS until
-// the source ends (io.EOF), ctx ends or w fails.
+// the source ends (io.EOF), ctx ends or w fails; the first video unit
+// sets the anchor.
 func feed(ctx context.Context, s *stream.Stream, w io.Writer, video, audio *stream.Track, a *anchor) error {
-	tracks := []*stream.Track{video}
-	if audio != nil {
-		tracks = append(tracks, audio)
-	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	mux, err := tsconv.NewMuxer(bw, tracks)
-	if err != nil {
-		return err
-	}
-	rd := s.NewReader(ctx, stream.ReaderOptions{Protocol: "transcode"})
-	defer rd.Close()
-	for {
-		u, err := rd.Read()
-		if err != nil {
-			return err
-		}
-		if u.Track != video && u.Track != audio {
-			continue
-		}
+	return tsconv.Feed(ctx, s, w, video, audio, "transcode", func(u *stream.Unit) {
 		if u.Track == video && a != nil {
 			a.mark(u.PTS)
 		}
-		if err := mux.WriteUnit(u); err != nil {
-			return err
-		}
-		if err := bw.Flush(); err != nil {
-			return err
-		}
-	}
+	})
 }
 
 // rungOut demuxes one rung's MPEG-TS from ffmpeg and publishes it as

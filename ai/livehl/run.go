@@ -1,7 +1,6 @@
 package livehl
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -210,35 +209,11 @@ func (a *anchorTime) at(sec float64) (time.Time, bool) {
 // the stream ends (io.EOF), ctx ends or w fails. The first unit sets the
 // anchor.
 func feed(ctx context.Context, s *stream.Stream, w io.Writer, video, audio *stream.Track, a *anchorTime) error {
-	tr := []*stream.Track{video}
-	if audio != nil {
-		tr = append(tr, audio)
-	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	mux, err := tsconv.NewMuxer(bw, tr)
-	if err != nil {
-		return err
-	}
-	rd := s.NewReader(ctx, stream.ReaderOptions{Protocol: "highlights"})
-	defer rd.Close()
-	for {
-		u, err := rd.Read()
-		if err != nil {
-			return err
-		}
-		if u.Track != video && u.Track != audio {
-			continue
-		}
+	return tsconv.Feed(ctx, s, w, video, audio, "highlights", func(u *stream.Unit) {
 		if u.Time.IsZero() {
 			a.set(time.Now())
 		} else {
 			a.set(u.Time)
 		}
-		if err := mux.WriteUnit(u); err != nil {
-			return err
-		}
-		if err := bw.Flush(); err != nil {
-			return err
-		}
-	}
+	})
 }
