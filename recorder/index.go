@@ -34,7 +34,7 @@ type Segment struct {
 
 	remoteOnly bool   // the local file was deleted after its upload
 	file       string // absolute file name (also when remoteOnly)
-	initSize int64  // fMP4 init block length
+	initSize   int64  // fMP4 init block length
 }
 
 // End returns when the segment's media ends.

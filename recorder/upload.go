@@ -123,7 +123,7 @@ func (m *Manager) uploadOne(u *upload) {
 		return
 	}
 	m.ix.uploaded(abs, u.Target, pi)
-	m.countersFor(u.Path).uploads.Add(1)
+	m.lockedCounters(u.Path).uploads.Add(1)
 	log.Info("segment uploaded", "size", o.Size, "attempts", u.Attempts+1)
 	m.bus.Publish(events.Event{Type: EventSegmentUploaded, Path: u.Path, Data: map[string]any{
 		"file": u.File, "target": u.Target, "key": u.File, "size": o.Size,
@@ -173,7 +173,7 @@ func (m *Manager) uploadFailed(u *upload, err error, log *slog.Logger) {
 		e.retryAt = time.Now().Add(backoff)
 		return true
 	})
-	m.countersFor(u.Path).uploadErrors.Add(1)
+	m.lockedCounters(u.Path).uploadErrors.Add(1)
 	if u.Attempts == 0 {
 		log.Error("segment upload failed; the local file stays, retrying", "error", err, "retry_in", backoff, "journal_error", jerr)
 		m.bus.Publish(events.Event{Type: EventUploadError, Path: u.Path, Data: map[string]any{
@@ -182,6 +182,13 @@ func (m *Manager) uploadFailed(u *upload, err error, log *slog.Logger) {
 		return
 	}
 	log.Warn("segment upload still failing", "error", err, "attempts", u.Attempts+1, "retry_in", backoff)
+}
+
+// lockedCounters is countersFor for callers not holding m.mu.
+func (m *Manager) lockedCounters(path string) *counters {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.countersFor(path)
 }
 
 // forget drops a journal entry whose segment is gone.

@@ -31,7 +31,7 @@ func targetSet(ts ...storage.Target) func(string) (storage.Target, bool) {
 
 // weedTarget starts a real object store and returns a target on it; with
 // a wrong secret, the target's requests are refused.
-func weedTarget(t *testing.T, srv *testutil.S3Server, name, secret string) storage.Target {
+func weedTarget(t testing.TB, srv *testutil.S3Server, name, secret string) storage.Target {
 	t.Helper()
 	t.Setenv("MPS_REC_AK_"+name, srv.AccessKey)
 	t.Setenv("MPS_REC_SK_"+name, secret)
@@ -46,7 +46,7 @@ func weedTarget(t *testing.T, srv *testutil.S3Server, name, secret string) stora
 
 // recordTo records src on live/cam1 with cfg and returns once the
 // recording session has ended.
-func recordTo(t *testing.T, cfg Config, bus *events.Bus, src *source) *Manager {
+func recordTo(t testing.TB, cfg Config, bus *events.Bus, src *source) *Manager {
 	t.Helper()
 	hub := newHub(t, bus)
 	m := newManager(t, cfg, bus)
