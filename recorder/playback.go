@@ -70,7 +70,8 @@ func (m *Manager) servePlayback(w http.ResponseWriter, r *http.Request, path str
 	if req.format == "mp4" {
 		out = filepath.Join(tmp, "out.mp4")
 	}
-	open := func(s Segment) (segmentData, error) { return m.openData(r.Context(), s) }
+	ctx := r.Context()
+	open := func(s Segment) (segmentData, error) { return m.openData(ctx, s) }
 	feed, err := newFeeder(segs, req.start, req.dur, open)
 	var args []string
 	var stdin func(io.Writer) error

@@ -171,17 +171,6 @@ func (j *journal) drop(file string) error {
 	return j.saveLocked()
 }
 
-// get returns a copy of file's entry.
-func (j *journal) get(file string) (upload, bool) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	u, ok := j.entries[file]
-	if !ok {
-		return upload{}, false
-	}
-	return *u, true
-}
-
 // signal wakes the uploader; call with j.mu held or not.
 func (j *journal) signal() {
 	select {
