@@ -90,6 +90,10 @@ func New(cfg Config, bus *events.Bus, log *slog.Logger) (*Manager, error) {
 		aside := m.up.file + ".unreadable-" + time.Now().UTC().Format("20060102T150405")
 		m.log.Error("upload journal unreadable; set aside, starting an empty one", "error", err, "moved_to", aside)
 		_ = os.Rename(m.up.file, aside)
+		m.up.entries = map[string]*upload{}
+		if err := m.up.compact(); err != nil {
+			m.log.Error("upload journal not writable; uploads are queued in memory only", "error", err)
+		}
 	}
 	m.restoreUploaded()
 	m.wg.Add(3)
@@ -117,6 +121,7 @@ func (m *Manager) Close() {
 	m.mu.Unlock()
 	m.cancel()
 	m.wg.Wait()
+	m.up.close()
 }
 
 func (m *Manager) countersFor(path string) *counters {

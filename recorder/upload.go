@@ -217,21 +217,13 @@ func (m *Manager) restoreUploaded() {
 	}
 }
 
-// uploadState returns path's pending uploads and the last error of one.
+// uploadState returns path's finished segments waiting for an upload
+// and the last error of one.
 func (m *Manager) uploadState(path string) (pending int, lastErr string) {
 	if m.up == nil {
 		return 0, ""
 	}
-	for _, u := range m.up.all() {
-		if u.Path != path || u.State == upUploaded {
-			continue
-		}
-		pending++
-		if u.Error != "" {
-			lastErr = u.Error
-		}
-	}
-	return pending, lastErr
+	return m.up.pending(path)
 }
 
 // deleteStored removes an uploaded segment's copy from its target and

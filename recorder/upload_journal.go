@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +15,7 @@ import (
 
 // journalName is the upload queue's file in the recordings root. Its
 // leading dot keeps it out of the index and of templates' file names.
-const journalName = ".uploads.json"
+const journalName = ".uploads.jsonl"
 
 // Upload states of a journal entry.
 const (
@@ -48,16 +49,27 @@ type upload struct {
 	busy    bool      // in memory: being uploaded now
 }
 
-// journal is the durable upload queue: every change is written to a
-// temporary file, synced and renamed over journalName, so a crash (even a
-// kill -9 in the middle of a write) leaves the previous or the new state,
-// never half of one.
+// journal is the durable upload queue: an append-only log of entry
+// states, one JSON line each, synced before the change counts, so a
+// crash (even a kill -9 in the middle of a write) loses at most the line
+// being written, never an earlier one. Loading replays the log (the last
+// line of an entry wins; a torn last line is ignored) and rewrites it
+// compacted, atomically (temporary file, sync, rename), so it does not
+// grow without bound and appends start on a clean line. A change costs
+// one small append whatever the number of entries.
 type journal struct {
 	file string
 
 	mu      sync.Mutex
+	f       *os.File // open for appending
 	entries map[string]*upload
 	wake    chan struct{}
+}
+
+// logLine is one line of the journal: an entry's state, or its removal.
+type logLine struct {
+	upload
+	Deleted bool `json:"deleted,omitempty"`
 }
 
 // loadJournal reads the journal in dir; a missing file is an empty queue.
@@ -66,46 +78,64 @@ type journal struct {
 func loadJournal(dir string) (*journal, error) {
 	j := &journal{file: filepath.Join(dir, journalName), entries: map[string]*upload{}, wake: make(chan struct{}, 1)}
 	b, err := os.ReadFile(j.file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return j, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return j, fmt.Errorf("upload journal: %w", err)
 	}
-	var list []*upload
-	if err := json.Unmarshal(b, &list); err != nil {
-		return j, fmt.Errorf("upload journal %s: %w", j.file, err)
-	}
-	for _, u := range list {
-		if u.File == "" {
+	lines := bytes.Split(b, []byte("\n"))
+	for i, line := range lines {
+		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		if u.State == upRecording {
-			u.State = upPending
+		var l logLine
+		if err := json.Unmarshal(line, &l); err != nil || l.File == "" {
+			if i == len(lines)-1 {
+				break // the line a crash cut short
+			}
+			return j, fmt.Errorf("upload journal %s: line %d: unreadable", j.file, i+1)
 		}
-		j.entries[u.File] = u
+		if l.Deleted {
+			delete(j.entries, l.File)
+			continue
+		}
+		if l.State == upRecording {
+			l.State = upPending
+		}
+		u := l.upload
+		j.entries[l.File] = &u
+	}
+	if err := j.compact(); err != nil {
+		return j, err
 	}
 	return j, nil
 }
 
-// saveLocked writes the journal atomically; call with j.mu held.
-func (j *journal) saveLocked() error {
+// compact rewrites the journal as one line per entry and opens it for
+// appending.
+func (j *journal) compact() error {
 	list := make([]*upload, 0, len(j.entries))
 	for _, u := range j.entries {
 		list = append(list, u)
 	}
 	sort.Slice(list, func(a, b int) bool { return list[a].File < list[b].File })
-	b, err := json.Marshal(list)
-	if err != nil {
-		return err
+	var buf bytes.Buffer
+	for _, u := range list {
+		b, err := json.Marshal(logLine{upload: *u})
+		if err != nil {
+			return err
+		}
+		buf.Write(b)
+		buf.WriteByte('\n')
 	}
 	dir := filepath.Dir(j.file)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("upload journal: %w", err)
+	}
 	tmp, err := os.CreateTemp(dir, journalName+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("upload journal: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // a no-op after the rename
-	_, err = tmp.Write(b)
+	_, err = tmp.Write(buf.Bytes())
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -118,10 +148,42 @@ func (j *journal) saveLocked() error {
 	if err == nil {
 		err = syncDir(dir)
 	}
+	if err == nil {
+		j.f, err = os.OpenFile(j.file, os.O_WRONLY|os.O_APPEND, 0o644)
+	}
 	if err != nil {
 		return fmt.Errorf("upload journal: %w", err)
 	}
 	return nil
+}
+
+// appendLocked logs an entry's state (or its removal) and syncs; call
+// with j.mu held.
+func (j *journal) appendLocked(l logLine) error {
+	if j.f == nil {
+		return fmt.Errorf("upload journal %s: not open", j.file)
+	}
+	b, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	if _, err := j.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("upload journal: %w", err)
+	}
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("upload journal: %w", err)
+	}
+	return nil
+}
+
+// close closes the log file.
+func (j *journal) close() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f != nil {
+		j.f.Close()
+		j.f = nil
+	}
 }
 
 // syncDir makes a rename in dir durable.
@@ -147,7 +209,7 @@ func (j *journal) update(file string, fn func(u *upload) bool) (bool, error) {
 	if !fn(u) {
 		return true, nil
 	}
-	return true, j.saveLocked()
+	return true, j.appendLocked(logLine{upload: *u})
 }
 
 // put adds or replaces an entry and saves.
@@ -155,7 +217,7 @@ func (j *journal) put(u *upload) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.entries[u.File] = u
-	err := j.saveLocked()
+	err := j.appendLocked(logLine{upload: *u})
 	j.signal()
 	return err
 }
@@ -168,7 +230,7 @@ func (j *journal) drop(file string) error {
 		return nil
 	}
 	delete(j.entries, file)
-	return j.saveLocked()
+	return j.appendLocked(logLine{upload: upload{File: file}, Deleted: true})
 }
 
 // signal wakes the uploader; call with j.mu held or not.
@@ -202,6 +264,22 @@ func (j *journal) next(now time.Time) (*upload, time.Duration) {
 	best.busy = true
 	c := *best
 	return &c, 0
+}
+
+// pending counts path's finished segments not yet uploaded and returns
+// the last error of one.
+func (j *journal) pending(path string) (n int, lastErr string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, u := range j.entries {
+		if u.Path == path && u.State == upPending {
+			n++
+			if u.Error != "" {
+				lastErr = u.Error
+			}
+		}
+	}
+	return n, lastErr
 }
 
 // all returns copies of every entry.
