@@ -239,3 +239,44 @@ func TestUnreachableStoreKeepsFiles(t *testing.T) {
 		t.Fatalf("%d local files, want all 3 kept", len(files))
 	}
 }
+
+// TestKeepLocalAndDelete: with keep_local true the uploaded segments
+// stay on the disk and are listed as in both places; deleting one
+// through the API removes the file and the object.
+func TestKeepLocalAndDelete(t *testing.T) {
+	t.Setenv("MPS_FAKE_AK", "ak")
+	t.Setenv("MPS_FAKE_SK", "sk")
+	store := newStallingS3(t)
+	tg := fakeTarget(t, store.Endpoint)
+	dir := t.TempDir()
+	src := loadSource(t, "h264_aac_1s_gop.mp4", 1)
+	rule := Rule{Enabled: true, SegmentDuration: 4 * time.Second, PartDuration: time.Second, Target: "fake", KeepLocal: true}
+	m := recordTo(t, Config{Dir: dir, Rule: ruleFunc(rule), Targets: targetSet(tg)}, events.NewBus(), src)
+	testutil.WaitFor(t, 30*time.Second, "three uploads", func() bool { return m.Stats("live/cam1").SegmentsUploaded == 3 })
+	if files := segmentFiles(t, dir, "live/cam1"); len(files) != 3 {
+		t.Fatalf("%d local files with keep_local, want 3", len(files))
+	}
+	srv := serve(t, m)
+	var list struct {
+		Items []segmentJSON `json:"items"`
+	}
+	getJSON(t, srv.URL+APIPrefix+"/live/cam1/segments", &list)
+	if len(list.Items) != 3 || !list.Items[0].Local || list.Items[0].Target != "fake" {
+		t.Fatalf("segments %+v: want 3, local and in fake", list.Items)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, srv.URL+list.Items[0].URL, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE: %s", resp.Status)
+	}
+	if _, err := tg.Stat(context.Background(), "live/cam1/"+list.Items[0].Name); err == nil {
+		t.Error("object still in the bucket after DELETE")
+	}
+	if files := segmentFiles(t, dir, "live/cam1"); len(files) != 2 {
+		t.Errorf("%d local files after DELETE, want 2", len(files))
+	}
+}
