@@ -55,7 +55,7 @@ func BenchmarkBucketTriggerDelay(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			prefix := mode.name + "/"
+			prefix := fmt.Sprintf("%s-%d/", mode.name, time.Now().UnixNano()) // new keys for every run
 			svc, ts := startService(b, Config{DataDir: dataDir, Storage: set, Schemes: []config.Scheme{{
 				Name: "ingest", Enabled: true,
 				Trigger:    config.SchemeTrigger{Bucket: &config.BucketTrigger{Target: "store", Prefix: prefix, Glob: "*.mp4", Interval: config.Duration(mode.interval)}},
