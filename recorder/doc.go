@@ -27,4 +27,18 @@
 // A disk that is full or unwritable stops the recording with an event while
 // the stream goes on; the writer retries with backoff at keyframes and
 // resumes by itself when the directory can be written again.
+//
+// A rule naming a storage target has every finished segment uploaded to
+// it by one uploader goroutine (the store checks Content-MD5 on every
+// part and the size is confirmed; large files go in parts), retried with
+// backoff. The queue is a journal in the recordings root, written before
+// anything depends on it (a segment enters it when it is opened), so a
+// crash or a kill -9 at any point leaves every segment either uploaded or
+// queued with its local file. The local file is deleted (keep_local
+// false) only once the store confirmed the object and the journal says
+// so; the journal then also lists the segment, with its duration, after a
+// restart. Reads of a segment whose file is gone go to the bucket
+// (proxied in blocks, or a presigned URL), so listings, downloads, range
+// exports and HLS VOD work the same; retention and DELETE remove the
+// bucket copy first.
 package recorder

@@ -12,4 +12,11 @@ const (
 	// EventError fires when recording stops or loses data: a disk error,
 	// a queue overflow, a stream with nothing recordable.
 	EventError = "record.error"
+	// EventSegmentUploaded fires when a segment's upload to its storage
+	// target is confirmed; Data adds "target" and "key".
+	EventSegmentUploaded = "record.segment_uploaded"
+	// EventUploadError fires at the first failed attempt to upload a
+	// segment (later attempts are retried with backoff and logged); the
+	// local file stays. Data adds "target".
+	EventUploadError = "record.upload_error"
 )

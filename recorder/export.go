@@ -22,6 +22,7 @@ type feeder struct {
 	end      time.Duration // from start: units at or after it are not sent
 	hasVideo bool
 	tracks   []*stream.Track // the first segment's: the ones muxed
+	open     func(Segment) (segmentData, error)
 
 	idx int
 	cur *segmentReader
@@ -33,9 +34,9 @@ type feeder struct {
 
 // newFeeder opens the range and reads up to its start. It returns
 // errNotReadable when the segments hold codecs it cannot carry.
-func newFeeder(segs []Segment, start time.Time, end time.Duration) (*feeder, error) {
-	f := &feeder{segs: segs, start: start, end: end}
-	r, err := openSegmentReader(segs[0], start.Sub(segs[0].Start))
+func newFeeder(segs []Segment, start time.Time, end time.Duration, open func(Segment) (segmentData, error)) (*feeder, error) {
+	f := &feeder{segs: segs, start: start, end: end, open: open}
+	r, err := openSegmentReader(segs[0], start.Sub(segs[0].Start), open)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +116,7 @@ func (f *feeder) next() (*stream.Unit, error) {
 		if f.idx >= len(f.segs) {
 			return nil, io.EOF
 		}
-		r, err := openSegmentReader(f.segs[f.idx], 0)
+		r, err := openSegmentReader(f.segs[f.idx], 0, f.open)
 		if err != nil {
 			return nil, io.EOF
 		}

@@ -3,13 +3,14 @@ package recorder
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"mps/internal/httpjson"
+	"mps/internal/storage"
 	"mps/internal/stream"
 )
 
@@ -26,7 +27,7 @@ const HLSPrefix = "/hls/recordings/"
 //	GET    /api/v1/recordings/{path}                       one path's state
 //	POST   /api/v1/recordings/{path}/start | /stop         runtime override
 //	GET    /api/v1/recordings/{path}/segments?start=&end=  segment list
-//	GET    /api/v1/recordings/{path}/segments/{name}       download a segment
+//	GET    /api/v1/recordings/{path}/segments/{name}       download a segment (?redirect=true: a presigned URL for one kept only in a bucket)
 //	DELETE /api/v1/recordings/{path}/segments/{name}       delete a segment
 //	GET    /api/v1/recordings/{path}/get?start=&duration=&format=mp4|fmp4&precise=true|false
 //
@@ -119,6 +120,10 @@ type segmentJSON struct {
 	Format    string    `json:"format"`
 	Recording bool      `json:"recording"`
 	URL       string    `json:"url"`
+	// Target is the storage target holding a copy; Local is false once
+	// the bucket copy is the only one.
+	Target string `json:"target,omitempty"`
+	Local  bool   `json:"local"`
 }
 
 func (m *Manager) serveSegmentList(w http.ResponseWriter, r *http.Request, path string) {
@@ -138,7 +143,8 @@ func (m *Manager) serveSegmentList(w http.ResponseWriter, r *http.Request, path 
 		out[i] = segmentJSON{
 			Name: s.Name, Start: s.Start, Duration: s.Duration.Seconds(), Size: s.Size,
 			Format: s.Format, Recording: s.Recording,
-			URL: APIPrefix + "/" + path + "/segments/" + s.Name,
+			URL:    APIPrefix + "/" + path + "/segments/" + s.Name,
+			Target: s.Target, Local: !s.remoteOnly,
 		}
 	}
 	httpjson.Write(w, http.StatusOK, map[string]any{"path": path, "items": out, "partial": !m.ix.complete()})
@@ -180,9 +186,18 @@ func (m *Manager) serveSegmentFile(w http.ResponseWriter, r *http.Request, path,
 	m.ix.mu.RLock()
 	s := *seg
 	m.ix.mu.RUnlock()
-	f, err := os.Open(s.file)
-	if err != nil {
+	if s.remoteOnly && shift == 0 && r.URL.Query().Get("redirect") == "true" {
+		m.redirectToStore(w, r, s)
+		return
+	}
+	f, err := m.openData(r.Context(), s)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, storage.ErrNotFound) {
 		httpjson.WriteError(w, http.StatusNotFound, ErrSegmentNotFound.Error())
+		return
+	}
+	if err != nil {
+		m.log.Warn("recording segment unreadable", "path", path, "segment", name, "error", err)
+		httpjson.WriteError(w, http.StatusBadGateway, "segment unreadable: "+err.Error())
 		return
 	}
 	defer f.Close()
@@ -199,6 +214,22 @@ func (m *Manager) serveSegmentFile(w http.ResponseWriter, r *http.Request, path,
 	}
 	// A segment being written is served as far as it has been flushed.
 	http.ServeContent(w, r, "", s.Start, &sizedReader{f: f, size: s.Size})
+}
+
+// redirectToStore answers with a presigned URL of a segment kept only in
+// a bucket, so the player reads it from the store directly.
+func (m *Manager) redirectToStore(w http.ResponseWriter, r *http.Request, s Segment) {
+	tg, err := m.target(s.Target)
+	if err != nil {
+		httpjson.WriteError(w, http.StatusBadGateway, err.Error())
+		return
+	}
+	u, err := tg.URL(r.Context(), m.key(s.file))
+	if err != nil {
+		httpjson.WriteError(w, http.StatusBadGateway, err.Error())
+		return
+	}
+	http.Redirect(w, r, u, http.StatusTemporaryRedirect)
 }
 
 func contentType(format string) string {

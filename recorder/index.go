@@ -29,9 +29,12 @@ type Segment struct {
 	Format string `json:"format"`
 	// Recording is true while the file is still being written.
 	Recording bool `json:"recording"`
+	// Target is the storage target holding a confirmed copy, if any.
+	Target string `json:"target,omitempty"`
 
-	file     string // absolute file name
-	initSize int64  // fMP4 init block length
+	remoteOnly bool   // the local file was deleted after its upload
+	file       string // absolute file name (also when remoteOnly)
+	initSize   int64  // fMP4 init block length
 }
 
 // End returns when the segment's media ends.
@@ -231,6 +234,28 @@ func (ix *index) update(seg *Segment, size int64, dur time.Duration, initSize in
 	ix.mu.Lock()
 	seg.Size, seg.Duration, seg.initSize, seg.Recording = size, dur, initSize, recording
 	ix.mu.Unlock()
+}
+
+// uploaded marks the segment of file as copied to target, filling in the
+// durations the upload probed when the index lacks them.
+func (ix *index) uploaded(file, target string, pi probeInfo) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if seg, ok := ix.byFile[file]; ok {
+		seg.Target = target
+		if seg.Duration <= 0 {
+			seg.Duration, seg.initSize = pi.duration, pi.initSize
+		}
+	}
+}
+
+// localGone marks the segment of file as stored in its target only.
+func (ix *index) localGone(file string) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if seg, ok := ix.byFile[file]; ok {
+		seg.remoteOnly = true
+	}
 }
 
 // remove drops a segment from the index.

@@ -23,6 +23,7 @@ type Manager struct {
 	bus *events.Bus
 	log *slog.Logger
 	ix  *index
+	up  *journal // upload queue and where uploaded segments are
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -45,6 +46,9 @@ type counters struct {
 	errors    atomic.Uint64
 	lostUnits atomic.Uint64
 	lostBytes atomic.Uint64
+	// uploads and uploadErrors count confirmed uploads and failed attempts.
+	uploads      atomic.Uint64
+	uploadErrors atomic.Uint64
 }
 
 // New returns a manager recording under cfg.Dir. It starts rebuilding the
@@ -79,7 +83,21 @@ func New(cfg Config, bus *events.Bus, log *slog.Logger) (*Manager, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		m.log.Warn("recordings directory not usable yet", "dir", cfg.Dir, "error", err)
 	}
-	m.wg.Add(2)
+	m.up, err = loadJournal(cfg.Dir)
+	if err != nil {
+		// Set it aside rather than overwrite it: the local files are
+		// all there, only the bucket copies are no longer listed.
+		aside := m.up.file + ".unreadable-" + time.Now().UTC().Format("20060102T150405")
+		m.log.Error("upload journal unreadable; set aside, starting an empty one", "error", err, "moved_to", aside)
+		_ = os.Rename(m.up.file, aside)
+		m.up.entries = map[string]*upload{}
+		if err := m.up.compact(); err != nil {
+			m.log.Error("upload journal not writable; uploads are queued in memory only", "error", err)
+		}
+	}
+	m.restoreUploaded()
+	m.wg.Add(3)
+	go m.uploadLoop()
 	go func() {
 		defer m.wg.Done()
 		start := time.Now()
@@ -103,6 +121,7 @@ func (m *Manager) Close() {
 	m.mu.Unlock()
 	m.cancel()
 	m.wg.Wait()
+	m.up.close()
 }
 
 func (m *Manager) countersFor(path string) *counters {
@@ -275,9 +294,18 @@ type Stats struct {
 	LostBytes uint64 `json:"lost_bytes"`
 	// QueuedBytes is the payload waiting for the disk now.
 	QueuedBytes int64 `json:"queued_bytes"`
-	// Segments and Bytes describe what is on disk.
+	// Segments and Bytes describe what is recorded (on the disk or, once
+	// uploaded, in a bucket).
 	Segments  int   `json:"segments"`
 	DiskBytes int64 `json:"disk_bytes"`
+	// SegmentsUploaded and UploadErrors count confirmed uploads to the
+	// rule's storage target and failed attempts since the server started;
+	// UploadsPending is how many finished segments wait for an upload now,
+	// and UploadError the last error of one of them.
+	SegmentsUploaded uint64 `json:"segments_uploaded"`
+	UploadErrors     uint64 `json:"upload_errors"`
+	UploadsPending   int    `json:"uploads_pending"`
+	UploadError      string `json:"upload_error,omitempty"`
 }
 
 // Stats returns path's recording state and counters.
@@ -297,7 +325,10 @@ func (m *Manager) Stats(path string) Stats {
 		st.Errors = c.errors.Load()
 		st.LostUnits = c.lostUnits.Load()
 		st.LostBytes = c.lostBytes.Load()
+		st.SegmentsUploaded = c.uploads.Load()
+		st.UploadErrors = c.uploadErrors.Load()
 	}
+	st.UploadsPending, st.UploadError = m.uploadState(path)
 	if sess != nil {
 		st.Recording = true
 		st.QueuedBytes = sess.q.queued()

@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -69,7 +70,9 @@ func (m *Manager) servePlayback(w http.ResponseWriter, r *http.Request, path str
 	if req.format == "mp4" {
 		out = filepath.Join(tmp, "out.mp4")
 	}
-	feed, err := newFeeder(segs, req.start, req.dur)
+	ctx := r.Context()
+	open := func(s Segment) (segmentData, error) { return m.openData(ctx, s) }
+	feed, err := newFeeder(segs, req.start, req.dur, open)
 	var args []string
 	var stdin func(io.Writer) error
 	switch {
@@ -78,11 +81,15 @@ func (m *Manager) servePlayback(w http.ResponseWriter, r *http.Request, path str
 		stdin = feed.run
 	case errors.Is(err, errNotReadable):
 		list := filepath.Join(tmp, "list.txt")
-		if err := os.WriteFile(list, concatList(segs), 0o600); err != nil {
+		body, remote, err := m.concatList(r.Context(), segs)
+		if err == nil {
+			err = os.WriteFile(list, body, 0o600)
+		}
+		if err != nil {
 			httpjson.WriteError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
-		args = concatArgs(req, max(0, req.start.Sub(segs[0].Start)), list, out)
+		args = concatArgs(req, max(0, req.start.Sub(segs[0].Start)), list, out, remote)
 	default:
 		m.log.Warn("playback: recording unreadable", "path", path, "error", err)
 		httpjson.WriteError(w, http.StatusInternalServerError, "recording unreadable: "+err.Error())
@@ -175,14 +182,18 @@ func feedArgs(req playbackRequest, f *feeder, out string) []string {
 
 // concatArgs stitches with ffmpeg's concat demuxer (stream copy, from the
 // keyframe at or before offset into the first segment).
-func concatArgs(req playbackRequest, offset time.Duration, list, out string) []string {
-	args := []string{
-		"-hide_banner", "-loglevel", "error", "-nostdin",
+func concatArgs(req playbackRequest, offset time.Duration, list, out string, remote bool) []string {
+	args := []string{"-hide_banner", "-loglevel", "error", "-nostdin"}
+	if remote {
+		// Segments kept only in a bucket are read through presigned URLs.
+		args = append(args, "-protocol_whitelist", "file,http,https,tcp,tls,crypto")
+	}
+	args = append(args,
 		"-f", "concat", "-safe", "0",
 		"-ss", seconds(offset), "-i", list,
 		"-t", seconds(req.dur),
 		"-map", "0", "-c", "copy",
-	}
+	)
 	return append(args, outArgs(out)...)
 }
 
@@ -256,19 +267,32 @@ func (m *Manager) runExport(w http.ResponseWriter, r *http.Request, path string,
 	http.ServeContent(w, r, "", req.start, f)
 }
 
-// concatList writes an ffmpeg concat demuxer script. Each file carries its
-// duration from the index, so growing or crashed files line up too.
-func concatList(segs []Segment) []byte {
+// concatList writes an ffmpeg concat demuxer script; a segment kept only
+// in a bucket is named by a presigned URL (remote reports one). Each file
+// carries its duration from the index, so growing or crashed files line
+// up too.
+func (m *Manager) concatList(ctx context.Context, segs []Segment) (body []byte, remote bool, err error) {
 	var b bytes.Buffer
 	b.WriteString("ffconcat version 1.0\n")
 	for _, s := range segs {
+		name := s.file
+		if s.remoteOnly {
+			tg, err := m.target(s.Target)
+			if err != nil {
+				return nil, false, err
+			}
+			if name, err = tg.URL(ctx, m.key(s.file)); err != nil {
+				return nil, false, err
+			}
+			remote = true
+		}
 		// The concat syntax quotes with '...' and escapes a quote as '\''.
-		fmt.Fprintf(&b, "file '%s'\n", strings.ReplaceAll(s.file, "'", `'\''`))
+		fmt.Fprintf(&b, "file '%s'\n", strings.ReplaceAll(name, "'", `'\''`))
 		if s.Duration > 0 {
 			fmt.Fprintf(&b, "duration %s\n", seconds(s.Duration))
 		}
 	}
-	return b.Bytes()
+	return b.Bytes(), remote, nil
 }
 
 func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 6, 64) }

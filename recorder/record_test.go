@@ -33,7 +33,7 @@ func recordSource(t *testing.T, src *source, rule Rule, speed float64) (dir stri
 }
 
 // waitIdle waits until path has no recording session.
-func waitIdle(t *testing.T, m *Manager, path string) {
+func waitIdle(t testing.TB, m *Manager, path string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for m.Stats(path).Recording {

@@ -32,8 +32,9 @@ func (m *Manager) janitor() {
 }
 
 // RunRetention deletes, for every path, the oldest segments that ended
-// more than DeleteAfter ago or that put the path over MaxBytes. The
-// segment being written is never deleted. It returns how many files went.
+// more than DeleteAfter ago or that put the path over MaxBytes (counting
+// the segments kept only in a bucket), locally and in the bucket. The
+// segment being written is never deleted. It returns how many went.
 func (m *Manager) RunRetention() int {
 	if !m.ix.complete() {
 		return 0 // durations and totals are not known yet
@@ -71,17 +72,23 @@ func (m *Manager) RunRetention() int {
 	return deleted
 }
 
-// DeleteSegment removes one finished segment of path.
+// DeleteSegment removes one finished segment of path, from the disk and
+// from the storage target it was uploaded to.
 func (m *Manager) DeleteSegment(path, name string) error {
 	seg, ok := m.ix.find(path, name)
 	if !ok {
 		return ErrSegmentNotFound
 	}
 	m.ix.mu.RLock()
-	busy := seg.Recording
+	s := *seg
 	m.ix.mu.RUnlock()
-	if busy {
+	if s.Recording {
 		return ErrSegmentBusy
+	}
+	// The bucket copy goes first: if the store cannot be reached, nothing
+	// is deleted and the next attempt finds the segment whole.
+	if err := m.deleteStored(s); err != nil {
+		return err
 	}
 	if err := os.Remove(seg.file); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("delete segment: %w", err)

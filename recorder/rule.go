@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"mps/internal/storage"
 	"mps/internal/stream"
 )
 
@@ -51,6 +52,13 @@ type Rule struct {
 	Tracks []string
 	// QueueBytes bounds the payload waiting for the disk. Default 256 MiB.
 	QueueBytes int64
+	// Target names the storage target (Config.Targets) finished segments
+	// are uploaded to; empty keeps them on the local disk only. Read when
+	// a segment is opened.
+	Target string
+	// KeepLocal keeps the local file once its upload is confirmed; false
+	// deletes it and the segment is read from the target from then on.
+	KeepLocal bool
 }
 
 func (r Rule) withDefaults() Rule {
@@ -115,6 +123,13 @@ type Config struct {
 	WrapWriter func(file string, w io.Writer) io.Writer
 	// MaxPlaybacks bounds concurrent ffmpeg stitching processes (default 2).
 	MaxPlaybacks int
+	// Targets returns the storage target a Rule names (nil: none are
+	// configured, and a rule's Target fails its uploads with an error).
+	Targets func(name string) (storage.Target, bool)
+	// UploadRetryMin and UploadRetryMax bound the backoff between attempts
+	// to upload a segment (defaults 2 s and 5 min); UploadTimeout bounds
+	// one attempt (default 30 min).
+	UploadRetryMin, UploadRetryMax, UploadTimeout time.Duration
 
 	// afterListing, in tests, runs when the index rebuild has listed the
 	// files and before it reads their durations.
@@ -148,6 +163,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxPlaybacks <= 0 {
 		c.MaxPlaybacks = 2
+	}
+	if c.UploadRetryMin <= 0 {
+		c.UploadRetryMin = 2 * time.Second
+	}
+	if c.UploadRetryMax < c.UploadRetryMin {
+		c.UploadRetryMax = max(c.UploadRetryMin, 5*time.Minute)
+	}
+	if c.UploadTimeout <= 0 {
+		c.UploadTimeout = 30 * time.Minute
 	}
 	return c
 }

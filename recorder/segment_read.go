@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"time"
 
@@ -23,7 +22,7 @@ import (
 // segment's own timeline: 0 is its first keyframe (its first unit without
 // video), whatever origin the container used.
 type segmentReader struct {
-	f      *os.File
+	f      segmentData
 	tracks []*stream.Track
 	next   func() (*stream.Unit, error)
 
@@ -40,12 +39,13 @@ var errNotReadable = errors.New("segment codecs not supported by the unit reader
 // before that time (GOPs are shorter than this).
 const skipMargin = 20 * time.Second
 
-// openSegmentReader opens seg (of size bytes as the index knows it). skip
+// openSegmentReader opens seg (of size bytes as the index knows it) with
+// open (the local file or the bucket copy). skip
 // is the segment time the caller needs from (0: the start): in a long fMP4
 // segment the reader skips the fragments that end well before it, reading
 // only their headers.
-func openSegmentReader(seg Segment, skip time.Duration) (*segmentReader, error) {
-	f, err := os.Open(seg.file)
+func openSegmentReader(seg Segment, skip time.Duration, open func(Segment) (segmentData, error)) (*segmentReader, error) {
+	f, err := open(seg)
 	if err != nil {
 		return nil, err
 	}

@@ -249,6 +249,7 @@ func (sess *session) openSegment(u *stream.Unit) error {
 		Recording: true, file: f.Name(),
 	}
 	m.ix.add(entry)
+	m.journalSegment(entry, m.cfg.Rule(sess.path))
 	sess.seg = &openSegment{f: f, w: sw, entry: entry, rel: rel, startDTS: u.DTS}
 	sess.setState(rel, sess.failing)
 	sess.log.Debug("segment started", "file", rel)
@@ -296,6 +297,7 @@ func (sess *session) closeSegment(seg *openSegment, next time.Duration) {
 		os.Remove(seg.f.Name())
 		sess.m.ix.remove(seg.entry)
 	}
+	sess.m.segmentDone(seg.entry, seg.size)
 	if err != nil {
 		sess.diskError(err)
 		return
@@ -320,6 +322,7 @@ func (sess *session) abortSegment(seg *openSegment) {
 		os.Remove(seg.f.Name())
 		sess.m.ix.remove(seg.entry)
 	}
+	sess.m.segmentDone(seg.entry, seg.size)
 }
 
 // diskError stops writing until the next retry: the first failure of a

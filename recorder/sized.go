@@ -3,13 +3,12 @@ package recorder
 import (
 	"errors"
 	"io"
-	"os"
 )
 
 // sizedReader exposes the first size bytes of a file as an io.ReadSeeker,
 // so a segment that is still growing is served as a stable snapshot.
 type sizedReader struct {
-	f    *os.File
+	f    io.ReaderAt
 	size int64
 	off  int64
 }

@@ -39,6 +39,8 @@ func (s *Server) recordRule(path string) recorder.Rule {
 		MaxBytes:        int64(r.MaxBytes),
 		QueueBytes:      int64(r.QueueBytes),
 		Tracks:          r.Tracks,
+		Target:          r.Target,
+		KeepLocal:       r.KeepLocal,
 	}
 }
 

@@ -2,12 +2,16 @@ package server
 
 import (
 	"context"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"mps/internal/config"
 	"mps/internal/testutil"
@@ -73,5 +77,67 @@ func TestRecordRTMPPublish(t *testing.T) {
 		"-select_streams", "v:0", "-count_frames", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0").CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "180" {
 		t.Fatalf("frames in the recording: %q (%v), want all 180", out, err)
+	}
+}
+
+// TestRecordToBucket wires record.target and keep_local through the
+// server: an RTMP publish is recorded, each segment is uploaded to the
+// configured storage target (an in-process S3 store) and deleted locally,
+// and the API still lists and serves it from the bucket.
+func TestRecordToBucket(t *testing.T) {
+	needFFmpeg(t)
+	backend := s3mem.New()
+	if err := backend.CreateBucket("rec"); err != nil {
+		t.Fatal(err)
+	}
+	store := httptest.NewServer(gofakes3.New(backend).Server())
+	t.Cleanup(store.Close)
+	t.Setenv("MPS_SRV_AK", "ak")
+	t.Setenv("MPS_SRV_SK", "sk")
+	cfg := testConfig(t)
+	cfg.Storage.Targets = []config.StorageTarget{{Name: "archive", Kind: config.StorageS3, Endpoint: strings.TrimPrefix(store.URL, "http://"),
+		Bucket: "rec", PathStyle: true, AccessKeyEnv: "MPS_SRV_AK", SecretKeyEnv: "MPS_SRV_SK"}}
+	on, keep, target := true, false, "archive"
+	seg, part := config.Duration(4*time.Second), config.Duration(time.Second)
+	cfg.Paths = []config.PathRule{{Name: "live/rec", Record: &config.RecordOverride{Enabled: &on, SegmentDuration: &seg, PartDuration: &part,
+		Target: &target, KeepLocal: &keep}}}
+	s := startServer(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	pub := publishRTMP(t, ctx, testdata(t, "h264_aac_1s_gop.mp4"), "rtmp://"+s.RTMPAddr()+"/live/rec", false)
+	if err := pub.Wait(); err != nil {
+		t.Fatalf("publisher: %v", err)
+	}
+	api := "http://" + s.HTTPAddr() + "/api/v1/recordings/live/rec/segments"
+	var list struct {
+		Items []struct {
+			Name   string
+			Size   int
+			URL    string
+			Target string
+			Local  bool
+		}
+	}
+	testutil.WaitFor(t, 20*time.Second, "both segments uploaded and dropped locally", func() bool {
+		getJSON(t, api, &list)
+		for _, it := range list.Items {
+			if it.Local || it.Target != "archive" {
+				return false
+			}
+		}
+		return len(list.Items) == 2
+	})
+	objs, err := backend.ListBucket("rec", nil, gofakes3.ListBucketPage{})
+	if err != nil || len(objs.Contents) != 2 {
+		t.Fatalf("bucket holds %+v, %v; want the 2 segments", objs, err)
+	}
+	for _, it := range list.Items {
+		if body := fetch(t, "http://"+s.HTTPAddr()+it.URL); len(body) != it.Size {
+			t.Fatalf("segment %s served from the bucket: %d bytes, want %d", it.Name, len(body), it.Size)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(cfg.DataPath(cfg.Record.Directory), "live", "rec", "*.mp4"))
+	if len(files) != 0 {
+		t.Fatalf("local segment files left: %v", files)
 	}
 }

@@ -133,10 +133,16 @@ func (s *Server) Start() error {
 	s.paths.OnPublish(s.tc.StreamStarted)
 	s.paths.SetDemandFunc(s.tc.Demand)
 
+	// Storage before the recorder, which uploads segments to targets.
+	if s.store, err = storage.OpenAll(cfg.Storage, nil); err != nil {
+		s.Close()
+		return fmt.Errorf("storage: %w", err)
+	}
 	rec, err := recorder.New(recorder.Config{
 		Dir:          cfg.DataPath(cfg.Record.Directory),
 		PathTemplate: cfg.Record.Path,
 		Rule:         s.recordRule,
+		Targets:      s.store.Get,
 	}, s.bus, s.component(compRecorder))
 	if err != nil {
 		s.Close()
@@ -149,10 +155,6 @@ func (s *Server) Start() error {
 	s.hl = s.newHighlights(rec)
 	s.paths.OnPublish(s.hl.StreamStarted)
 
-	if s.store, err = storage.OpenAll(cfg.Storage, nil); err != nil {
-		s.Close()
-		return fmt.Errorf("storage: %w", err)
-	}
 	jobs, err := tasks.New(s.tasksConfig(), s.bus, s.component(compTasks))
 	if err != nil {
 		s.Close()

@@ -24,6 +24,7 @@ import (
 var passThrough = map[string]bool{
 	"stream.published": true, "stream.unpublished": true,
 	"record.segment_completed": true, "snapshot.created": true,
+	"record.segment_uploaded": true, "record.upload_error": true,
 	"stream.qc": true,
 }
 

@@ -280,6 +280,14 @@ type Record struct {
 	// Tracks limits what is recorded: "video", "audio", codec names (h264,
 	// aac…) or track indexes; empty records every track the format holds.
 	Tracks []string `yaml:"tracks" json:"tracks"`
+	// Target names a storage target (storage.targets) that finished
+	// segments are uploaded to; empty keeps recordings on the local disk
+	// only.
+	Target string `yaml:"target" json:"target"`
+	// KeepLocal keeps the local file after its upload to Target was
+	// confirmed; false deletes it, and the segment is then listed and
+	// played back from the bucket.
+	KeepLocal bool `yaml:"keep_local" json:"keep_local"`
 }
 
 // Record formats accepted in record.format.

@@ -67,7 +67,7 @@ func TestDefaultValues(t *testing.T) {
 	check("hls", c.HLS, HLS{Variant: HLSVariantLowLatency, SegmentDuration: Duration(time.Second), PartDuration: Duration(200 * time.Millisecond),
 		SegmentCount: 7, CloseAfter: Duration(time.Minute), EndedKeep: Duration(time.Minute), Directory: "hls"})
 	check("record", c.Record, Record{Format: RecordFormatFMP4, SegmentDuration: Duration(time.Hour), PartDuration: Duration(time.Second),
-		Directory: "recordings", Path: "%path/%Y-%m-%d_%H-%M-%S-%f", QueueBytes: 256 * MiB})
+		Directory: "recordings", Path: "%path/%Y-%m-%d_%H-%M-%S-%f", QueueBytes: 256 * MiB, KeepLocal: true})
 	check("storage", c.Storage, Storage{DataDir: "./data"})
 	check("stream", c.Stream, Stream{RingSize: 1024})
 	check("api", c.API, API{Enabled: true})

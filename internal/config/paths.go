@@ -127,6 +127,8 @@ type RecordOverride struct {
 	MaxBytes        *ByteSize `yaml:"max_bytes" json:"max_bytes,omitempty"`
 	QueueBytes      *ByteSize `yaml:"queue_bytes" json:"queue_bytes,omitempty"`
 	Tracks          *[]string `yaml:"tracks" json:"tracks,omitempty"`
+	Target          *string   `yaml:"target" json:"target,omitempty"`
+	KeepLocal       *bool     `yaml:"keep_local" json:"keep_local,omitempty"`
 }
 
 // HLSOverride is a partial hls section plus Ladder; a nil field inherits the

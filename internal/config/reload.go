@@ -33,6 +33,8 @@ var reloadClasses = map[string]string{
 	"record":                    Hot,
 	"record.directory":          Restart,
 	"record.path":               Restart,
+	"record.target":             Hot, // the segments closed after the reload
+	"record.keep_local":         Hot, // likewise; uploaded files are not fetched back
 	"storage":                   Restart,
 	"stream":                    Hot,
 	"api":                       Restart,

@@ -62,6 +62,7 @@ func validate(c *Config, file string, src sources) error {
 		func() error { return v.listeners(c) },
 		func() error { return v.hls("hls", c.HLS) },
 		func() error { return v.record("record", c.Record) },
+		func() error { return v.recordTarget(c, "record", c.Record) },
 		func() error {
 			if strings.TrimSpace(c.Storage.DataDir) == "" {
 				return v.errorf("storage.data_dir", "must not be empty")
@@ -319,6 +320,22 @@ func (v *validator) record(prefix string, r Record) error {
 	return nil
 }
 
+// recordTarget checks that a record section's target names a configured
+// storage target.
+func (v *validator) recordTarget(c *Config, prefix string, r Record) error {
+	if r.Target == "" {
+		return nil
+	}
+	if _, ok := c.Storage.Target(r.Target); !ok {
+		names := make([]string, 0, len(c.Storage.Targets))
+		for _, t := range c.Storage.Targets {
+			names = append(names, t.Name)
+		}
+		return v.errorf(v.pick(prefix+".target", "record.target"), "unknown storage target %q (storage.targets: %s)", r.Target, strings.Join(names, ", "))
+	}
+	return nil
+}
+
 func checkRecordPath(p string) error {
 	if strings.TrimSpace(p) == "" {
 		return errors.New("must not be empty")
@@ -468,6 +485,9 @@ func (v *validator) rule(c *Config, r *PathRule, p string) error {
 	}
 	if r.Record != nil {
 		if err := v.record(k("record"), res.Record); err != nil {
+			return err
+		}
+		if err := v.recordTarget(c, k("record"), res.Record); err != nil {
 			return err
 		}
 	}
