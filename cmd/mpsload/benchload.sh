@@ -37,6 +37,11 @@ export MPS_HTTP_ADDRESS=127.0.0.1:18180 MPS_RTMP_ADDRESS=127.0.0.1:19350 \
 	MPS_RTSP_ADDRESS=127.0.0.1:18554 MPS_RTSP_UDP_RTP_ADDRESS=127.0.0.1:18000 \
 	MPS_RTSP_UDP_RTCP_ADDRESS=127.0.0.1:18001 MPS_SRT_ADDRESS=127.0.0.1:18890 \
 	MPS_WEBRTC_ENABLED=false
+# every reader comes from 127.0.0.1: lift the per-IP connection caps (64
+# on media listeners by default), or readers past the cap are refused
+for l in RTMP RTSP SRT HTTP; do
+	export MPS_${l}_MAX_CONNECTIONS=8192 MPS_${l}_MAX_CONNECTIONS_PER_IP=8192
+done
 bin/mps serve >bin/benchload-server.log 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
