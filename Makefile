@@ -25,7 +25,7 @@ WEED_VERSION := v0.0.0-20261109003541-7506e5f91cd6
 TOOLS_DIR    := $(HOME)/.cache/mps-tools
 WEED         := $(TOOLS_DIR)/weed
 
-.PHONY: all build run test deps lint vet fmt-check staticcheck bench clean browser-deps s3-server fuzz fuzz-short soak soak-short golangci
+.PHONY: all build run test deps lint vet fmt-check staticcheck bench bench-load clean browser-deps s3-server fuzz fuzz-short soak soak-short golangci
 
 # fuzz: how long each fuzz target runs, and how many workers it uses
 FUZZTIME     ?= 60s
@@ -119,11 +119,18 @@ golangci:
 		(cd /tmp && GOFLAGS=-mod=mod $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION))
 	$(GOBIN)/golangci-lint run ./...
 
-## bench: the benchmarks, then the load scenarios (1 publisher to 200 RTMP
-## and 200 RTSP readers, about a minute); figures depend on the machine
+## bench: the benchmarks, then the fan-out load scenario (1 publisher to 200
+## RTMP and 200 RTSP readers, about a minute); figures depend on the machine
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	GO=$(GO) ./cmd/mpsload/benchload.sh
+	GO=$(GO) ./cmd/mpsload/benchload.sh fanout
+
+## bench-load: the load scenarios of cmd/mpsload/benchload.sh named in
+## BENCHLOAD (all: fan-out, 50 SRT readers, 50 LL-HLS players, 30 publishers
+## with HLS, 1080p60 at 8 Mb/s, a mix), DURATION each
+BENCHLOAD ?= all
+bench-load:
+	GO=$(GO) ./cmd/mpsload/benchload.sh $(BENCHLOAD)
 
 ## fuzz: run every Fuzz* target of the repo for FUZZTIME each. The targets
 ## are found with `go test -list` in the packages whose tests define one. A

@@ -15,10 +15,12 @@
 //	mpsload soak -mps bin/mps -t 10m -publishers 20 -readers 200 -go
 //
 // -scenario fanout replaces the ffmpeg readers with cheap Go ones, so one
-// machine can hold thousands, and checks each reader's frame rate (see
-// scenarios.go):
+// machine can hold thousands (RTMP, RTSP, SRT, and LL-HLS players that
+// follow blocking reloads and fetch parts), spreads -readers over
+// -publishers paths, and checks each reader's frame rate (see scenarios.go
+// and llhls.go; cmd/mpsload/benchload.sh runs the standard set):
 //
-//	mpsload -pid $(pidof mps) -scenario fanout -readers 200 -read rtmp -file 600k.mp4
+//	mpsload -pid $(pidof mps) -scenario fanout -publishers 1 -readers 200 -read rtmp -file 600k.mp4
 package main
 
 import (
@@ -56,19 +58,20 @@ func runMeasure() int {
 	rtmpPort := flag.Int("rtmp-port", 1935, "RTMP port")
 	rtspPort := flag.Int("rtsp-port", 8554, "RTSP port")
 	srtPort := flag.Int("srt-port", 8890, "SRT port")
+	httpPort := flag.Int("http-port", 8080, "HTTP port (LL-HLS readers of -scenario fanout)")
 	api := flag.String("api", "", "server HTTP base URL (e.g. http://127.0.0.1:8080): report the readers it counts")
-	scenario := flag.String("scenario", "", "fanout: one RTMP publisher of -file to -readers Go readers (-read protocols), frame rate checked against -fps")
+	scenario := flag.String("scenario", "", "fanout: -publishers RTMP publishers of -file to -readers Go readers in all (-read protocols: rtmp, rtsp, srt, hls for LL-HLS players), frame rate checked against -fps")
 	fps := flag.Float64("fps", 30, "frame rate of -file, for -scenario")
 	flag.Parse()
 	if *pid == 0 {
 		fmt.Fprintln(os.Stderr, "mpsload: -pid is required")
 		return 2
 	}
-	u := urls{host: *host, rtmp: *rtmpPort, rtsp: *rtspPort, srt: *srtPort}
+	u := urls{host: *host, rtmp: *rtmpPort, rtsp: *rtspPort, srt: *srtPort, http: *httpPort}
 	ctx, cancel := context.WithTimeout(context.Background(), *dur+20*time.Second)
 	defer cancel()
 	if *scenario == "fanout" {
-		return fanout{urls: u, pid: *pid, file: *file, fps: *fps, readers: *readers,
+		return fanout{urls: u, pid: *pid, file: *file, fps: *fps, publishers: *pubs, readers: *readers,
 			protos: strings.Split(*readProto, ","), dur: *dur}.run(ctx)
 	}
 
@@ -119,8 +122,8 @@ func runMeasure() int {
 }
 
 type urls struct {
-	host            string
-	rtmp, rtsp, srt int
+	host                  string
+	rtmp, rtsp, srt, http int
 }
 
 func (u urls) publish(proto, path string) []string {

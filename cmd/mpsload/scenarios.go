@@ -20,34 +20,39 @@ import (
 	"mps/protocols/rtmp"
 )
 
-// fanout is the "1 publisher to N readers" scenario: one ffmpeg publisher
-// loops file to load/fanout over RTMP, and N cheap Go readers (the
-// project's RTMP client, gortsplib's RTSP client, gosrt) read it, spread over the
-// read protocols. Each reader counts the video frames it receives; a
-// reader below 95% of the source frame rate over the measured window has
-// fallen behind and counts as a failure.
+// fanout is the "P publishers to N readers" scenario: P ffmpeg publishers
+// loop file to load/fanout0..P-1 over RTMP, and N cheap Go readers (the
+// project's RTMP client, gortsplib's RTSP client, gosrt, an LL-HLS player
+// of llhls.go) read them, spread over the paths and the read protocols.
+// Each reader counts the video frames it receives; a reader below 95% of
+// the source frame rate over the measured window has fallen behind and
+// counts as a failure.
 type fanout struct {
-	urls    urls
-	pid     int
-	file    string
-	fps     float64
-	readers int
-	protos  []string
-	dur     time.Duration
+	urls       urls
+	pid        int
+	file       string
+	fps        float64
+	publishers int
+	readers    int
+	protos     []string
+	dur        time.Duration
 }
 
 // run returns the process exit code: 1 if a reader fell behind.
 func (f fanout) run(ctx context.Context) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pub := exec.CommandContext(ctx, "ffmpeg", append([]string{"-nostdin", "-hide_banner", "-loglevel", "error",
-		"-re", "-stream_loop", "-1", "-i", f.file, "-c", "copy"}, f.urls.publish("rtmp", "load/fanout")...)...)
-	pub.WaitDelay = time.Second
-	if err := pub.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "mpsload: ffmpeg:", err)
-		return 1
+	f.publishers = max(f.publishers, 1)
+	for p := range f.publishers {
+		pub := exec.CommandContext(ctx, "ffmpeg", append([]string{"-nostdin", "-hide_banner", "-loglevel", "error",
+			"-re", "-stream_loop", "-1", "-i", f.file, "-c", "copy"}, f.urls.publish("rtmp", fmt.Sprintf("load/fanout%d", p))...)...)
+		pub.WaitDelay = time.Second
+		if err := pub.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, "mpsload: ffmpeg:", err)
+			return 1
+		}
+		defer func() { cancel(); _ = pub.Wait() }()
 	}
-	defer func() { cancel(); _ = pub.Wait() }()
 	time.Sleep(2 * time.Second)
 
 	frames := make([]atomic.Int64, f.readers)
@@ -55,17 +60,26 @@ func (f fanout) run(ctx context.Context) int {
 	defer wg.Wait()
 	for i := range f.readers {
 		proto := f.protos[i%len(f.protos)]
+		path := fmt.Sprintf("load/fanout%d", i%f.publishers)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var err error
 			switch proto {
 			case "rtsp":
-				err = readRTSP(ctx, fmt.Sprintf("rtsp://%s:%d/load/fanout", f.urls.host, f.urls.rtsp), &frames[i])
+				err = readRTSP(ctx, fmt.Sprintf("rtsp://%s:%d/%s", f.urls.host, f.urls.rtsp, path), &frames[i])
 			case "srt":
-				err = readSRT(ctx, fmt.Sprintf("%s:%d", f.urls.host, f.urls.srt), "read:load/fanout", &frames[i])
+				err = readSRT(ctx, fmt.Sprintf("%s:%d", f.urls.host, f.urls.srt), "read:"+path, &frames[i])
+			case "hls":
+				// the first playlist needs a segment: retry while it is not there
+				for try := 0; try < 20 && ctx.Err() == nil; try++ {
+					if err = readLLHLS(ctx, fmt.Sprintf("http://%s:%d/hls/%s/", f.urls.host, f.urls.http, path), &frames[i]); err == nil || ctx.Err() != nil {
+						break
+					}
+					time.Sleep(time.Second)
+				}
 			default:
-				err = rtmp.Play(ctx, fmt.Sprintf("rtmp://%s:%d/load/fanout", f.urls.host, f.urls.rtmp),
+				err = rtmp.Play(ctx, fmt.Sprintf("rtmp://%s:%d/%s", f.urls.host, f.urls.rtmp, path),
 					func(video bool, _ uint32, body []byte) {
 						if video && len(body) > 1 && body[1] == 1 { // AVC coded frames
 							frames[i].Add(1)
@@ -113,9 +127,9 @@ func (f fanout) report(cpu float64, rssKiB int, rates []float64) int {
 			failed++
 		}
 	}
-	fmt.Printf("scenario=fanout readers=%d (%v) duration=%s server_cpu=%.1f%% of one core"+
-		" cpu_per_reader=%.3f%% rss=%d MiB fps min=%.1f median=%.1f max=%.1f (source %.0f) behind=%d\n",
-		f.readers, f.protos, f.dur, cpu*100, cpu*100/float64(len(rates)), rssKiB/1024,
+	fmt.Printf("scenario=fanout publishers=%d readers=%d (%v) duration=%s server_cpu=%.1f%% of one core"+
+		" cpu_per_stream=%.2f%% cpu_per_reader=%.3f%% rss=%d MiB fps min=%.1f median=%.1f max=%.1f (source %.0f) behind=%d\n",
+		f.publishers, f.readers, f.protos, f.dur, cpu*100, cpu*100/float64(f.publishers), cpu*100/float64(len(rates)), rssKiB/1024,
 		sorted[0], sorted[len(sorted)/2], sorted[len(sorted)-1], f.fps, failed)
 	if failed > 0 {
 		return 1

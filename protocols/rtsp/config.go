@@ -22,9 +22,10 @@ type Config struct {
 	// stall in the middle of a request, before it plays or records: a
 	// client sending garbage or half a request is disconnected after it.
 	ReadTimeout, WriteTimeout time.Duration
-	// WriteQueueSize is the per-player queue of outgoing RTP packets, a
-	// power of two (4096 when zero). It must hold the burst of the GOP cache
-	// every player gets when it starts.
+	// WriteQueueSize is the per-player queue of outgoing RTP packets of a
+	// player over UDP, a power of two (4096 when zero). It must hold the
+	// burst of the GOP cache every player gets when it starts. Players
+	// over TCP are written directly, one write per unit.
 	WriteQueueSize int
 	// IdleTimeout closes a player session that SETUP a path but did not
 	// PLAY within this time (10 s when zero), freeing its output. A DESCRIBE

@@ -125,7 +125,7 @@ func TestLatePlayerStartsAtGOPCache(t *testing.T) {
 	if mine == nil {
 		t.Fatal("SETUP created no output")
 	}
-	base := mine.pk.tracks[vt].base
+	base := mine.share.pk.tracks[vt].base // RTP timestamps are the stream's, made once for all players
 
 	dec, err := h264f.CreateDecoder()
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4"
 	rtspauth "github.com/bluenviron/gortsplib/v4/pkg/auth"
 	"github.com/bluenviron/gortsplib/v4/pkg/base"
+	"github.com/bluenviron/gortsplib/v4/pkg/headers"
 
 	"mps/internal/stream"
 )
@@ -205,18 +206,46 @@ func (h *handler) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (*base.Response,
 	return &base.Response{StatusCode: base.StatusOK}, nil
 }
 
-// OnResponse starts a player's output after its PLAY has been answered:
-// only then is the session an active reader of the ServerStream, so the
-// GOP cache sent at once is not lost.
+// OnResponse notes the interleaved channel of each medium a player sets
+// up over TCP (the media are then written directly, see tcpEgress), and
+// starts a player's output after its PLAY has been answered: only then is
+// the session an active reader of the ServerStream, so the GOP cache sent
+// at once is not lost.
 func (h *handler) OnResponse(c *gortsplib.ServerConn, res *base.Response) {
+	if tr, ok := res.Header["Transport"]; ok && res.StatusCode == base.StatusOK {
+		noteTCPSetup(c, tr)
+	}
 	p, ok := c.UserData().(*player)
 	if !ok {
 		return
 	}
 	c.SetUserData(nil)
 	if res.StatusCode == base.StatusOK {
-		p.out.startPlaying()
+		p.out.startPlaying(c.NetConn())
 	}
+}
+
+// noteTCPSetup records the channel of a player's SETUP answered with
+// interleaved TCP transport. The medium is the one gortsplib has just
+// added to the session's set-up media.
+func noteTCPSetup(c *gortsplib.ServerConn, tr base.HeaderValue) {
+	sess := c.Session()
+	if sess == nil {
+		return
+	}
+	p, ok := sess.UserData().(*player)
+	if !ok {
+		return
+	}
+	var th headers.Transport
+	if err := th.Unmarshal(tr); err != nil || th.Protocol != headers.TransportProtocolTCP || th.InterleavedIDs == nil {
+		return
+	}
+	medias := sess.SetuppedMedias()
+	if len(medias) == 0 {
+		return
+	}
+	p.out.setupTCP(medias[len(medias)-1], th.InterleavedIDs[0])
 }
 
 // OnSessionClose ends a publisher's stream or a player's output.

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v4"
+	"github.com/bluenviron/gortsplib/v4/pkg/description"
 	"github.com/bluenviron/gortsplib/v4/pkg/liberrors"
+	"github.com/pion/rtp"
 
 	"mps/internal/stream"
 )
@@ -18,32 +21,40 @@ import (
 var errShuttingDown = errors.New("server shutting down")
 
 // output is what one RTSP player session plays: its own gortsplib
-// ServerStream, fed by its own stream.Reader through its own packetizer.
-// Not sharing them across the players of a path is what lets every player
-// start at the stream's GOP cache (a Reader starts at the newest key
-// frame) instead of joining a shared RTP flow mid-GOP and waiting for the
-// next key frame. The units themselves are still shared (zero-copy ring);
-// only packetization is per player.
+// ServerStream (for the session's SETUP/PLAY) fed by its own
+// stream.Reader. Not sharing Readers across the players of a path is what
+// lets every player start at the stream's GOP cache (a Reader starts at
+// the newest key frame) instead of joining a shared RTP flow mid-GOP and
+// waiting for the next key frame. The units are shared (zero-copy ring),
+// and so are their RTP packets: the stream's rtpShare packetizes each unit
+// once for all players, and each player only puts its own sequence
+// numbers and SSRC into its copy. A player over TCP gets each unit in one
+// socket write (tcpEgress); one over UDP or SRTP goes through gortsplib.
 //
 // An output is created at the session's first SETUP, starts reading at its
 // first answered PLAY, and ends when the session closes, when the source
 // stream ends (the player is then disconnected cleanly), when the server
 // closes, or when the session does not PLAY within the idle timeout.
 type output struct {
-	s    *Server
-	path string
-	sess *gortsplib.ServerSession
-	st   *stream.Stream
-	pk   *packetizer
-	ss   *gortsplib.ServerStream
-	log  *slog.Logger
-	warn *logLimiter
+	s     *Server
+	path  string
+	sess  *gortsplib.ServerSession
+	st    *stream.Stream
+	pk    *packetizer // the session's description and track to media map
+	share *rtpShare
+	ss    *gortsplib.ServerStream
+	log   *slog.Logger
+	warn  *logLimiter
 
 	ctx    context.Context
 	cancel context.CancelFunc
 
 	playing  chan struct{}
 	playOnce sync.Once
+
+	mu    sync.Mutex
+	chans map[*description.Media]int // interleaved RTP channel per media (TCP)
+	conn  net.Conn                   // the connection that sent PLAY
 }
 
 // player is the state of an RTSP session that SETUP a path for playing.
@@ -57,21 +68,27 @@ func (s *Server) newOutput(sess *gortsplib.ServerSession, path, remote string, s
 	if err != nil {
 		return nil, err
 	}
+	share, err := s.shares.acquire(st)
+	if err != nil {
+		return nil, err
+	}
 	ss := &gortsplib.ServerStream{Server: s.srv, Desc: pk.desc}
 	if err := ss.Initialize(); err != nil {
+		s.shares.release(st)
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	log := s.log.With("path", path, "remote", remote)
 	o := &output{
-		s: s, path: path, sess: sess, st: st, pk: pk, ss: ss, log: log, warn: newLogLimiter(log),
-		ctx: ctx, cancel: cancel, playing: make(chan struct{}),
+		s: s, path: path, sess: sess, st: st, pk: pk, share: share, ss: ss, log: log, warn: newLogLimiter(log),
+		ctx: ctx, cancel: cancel, playing: make(chan struct{}), chans: make(map[*description.Media]int),
 	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		cancel()
 		ss.Close()
+		s.shares.release(st)
 		return nil, errShuttingDown
 	}
 	s.outputs[o] = struct{}{}
@@ -87,10 +104,23 @@ func (s *Server) newOutput(sess *gortsplib.ServerSession, path, remote string, s
 	return o, nil
 }
 
-// startPlaying is called once a PLAY has been answered, when gortsplib
-// has made the session an active reader, so no packet of the GOP cache is
-// lost.
-func (o *output) startPlaying() {
+// setupTCP records the interleaved channel gortsplib gave the media the
+// session has just set up over TCP.
+func (o *output) setupTCP(medi *description.Media, ch int) {
+	o.mu.Lock()
+	o.chans[medi] = ch
+	o.mu.Unlock()
+}
+
+// startPlaying is called once a PLAY has been answered on conn, when
+// gortsplib has made the session an active reader, so no packet of the
+// GOP cache is lost.
+func (o *output) startPlaying(conn net.Conn) {
+	o.mu.Lock()
+	if o.conn == nil {
+		o.conn = conn
+	}
+	o.mu.Unlock()
 	o.playOnce.Do(func() { close(o.playing) })
 }
 
@@ -121,7 +151,9 @@ func (o *output) pump() {
 		},
 	})
 	defer r.Close()
-	o.log.Info("rtsp player started")
+	tcp := o.tcpEgress()
+	seqs := make(map[*stream.Track]uint16)
+	o.log.Info("rtsp player started", "direct_tcp", tcp != nil)
 	for {
 		u, err := r.Read()
 		if err != nil {
@@ -130,21 +162,90 @@ func (o *output) pump() {
 			}
 			return
 		}
-		medi, pkts, ntp, err := o.pk.packets(u)
+		ru, err := o.share.get(u)
 		if err != nil {
 			o.warn.warn("rtsp: dropped a unit that could not be packetized", "error", err)
 			continue
 		}
-		for _, pkt := range pkts {
-			if err := o.ss.WritePacketRTPWithNTP(medi, pkt, ntp); err != nil {
-				var closed liberrors.ErrServerStreamClosed
-				if errors.As(err, &closed) {
-					return
-				}
-				o.warn.warn("rtsp: dropped an RTP packet", "error", err)
+		if ru == nil {
+			continue
+		}
+		if tcp != nil {
+			if err := tcp.write(u.Track, ru); err != nil {
+				o.log.Info("rtsp player ended: write failed", "error", err)
+				return
 			}
+			continue
+		}
+		if !o.writeQueued(u.Track, ru, seqs) {
+			return
 		}
 	}
+}
+
+// tcpEgress returns the direct writer of a player over plain TCP
+// interleaving, or nil when gortsplib must write (UDP, SRTP, or a
+// connection or channel that is not known).
+func (o *output) tcpEgress() *tcpEgress {
+	tr := o.sess.SetuppedTransport()
+	if tr == nil || *tr != gortsplib.TransportTCP || o.sess.SetuppedSecure() {
+		return nil
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.conn == nil || len(o.chans) == 0 {
+		return nil
+	}
+	stats := o.ss.Stats()
+	e := &tcpEgress{conn: o.conn, timeout: o.s.cfg.WriteTimeout, tracks: make(map[*stream.Track]*tcpTrack), bufs: &o.s.bufs}
+	for t, et := range o.pk.tracks {
+		ch, ok := o.chans[et.media]
+		if !ok {
+			continue
+		}
+		tt := &tcpTrack{ch: byte(ch), seq: uint16(randomUint32())}
+		if ms, ok := stats.Medias[et.media]; ok {
+			if fs, ok := ms.Formats[et.media.Formats[0]]; ok {
+				tt.ssrc = fs.LocalSSRC
+			}
+		}
+		if tt.ssrc == 0 {
+			tt.ssrc = randomUint32()
+		}
+		e.tracks[t] = tt
+	}
+	return e
+}
+
+// writeQueued hands the packets of ru to gortsplib for a player over UDP
+// or SRTP, with the player's own sequence numbers. It reports false once
+// the ServerStream is closed.
+func (o *output) writeQueued(t *stream.Track, ru *rtpUnit, seqs map[*stream.Track]uint16) bool {
+	et, ok := o.pk.tracks[t]
+	if !ok {
+		return true
+	}
+	seq, ok := seqs[t]
+	if !ok {
+		seq = uint16(randomUint32())
+	}
+	for i := range ru.offs {
+		var pkt rtp.Packet
+		if err := pkt.Unmarshal(ru.frame(i)[frameHeader:]); err != nil {
+			continue
+		}
+		pkt.SequenceNumber = seq
+		seq++
+		if err := o.ss.WritePacketRTPWithNTP(et.media, &pkt, ru.ntp); err != nil {
+			var closed liberrors.ErrServerStreamClosed
+			if errors.As(err, &closed) {
+				return false
+			}
+			o.warn.warn("rtsp: dropped an RTP packet", "error", err)
+		}
+	}
+	seqs[t] = seq
+	return true
 }
 
 // teardown closes the ServerStream and the session: the player is
@@ -157,4 +258,5 @@ func (o *output) teardown() {
 	o.cancel()
 	o.ss.Close()
 	o.sess.Close()
+	o.s.shares.release(o.st)
 }

@@ -28,6 +28,8 @@ type Server struct {
 	mu      sync.Mutex
 	addr    net.Addr
 	outputs map[*output]struct{} // one per player session
+	shares  rtpShares            // RTP packets of each played stream, made once
+	bufs    sync.Pool            // write buffers of the TCP players (*[]byte)
 	started bool
 	closed  bool
 }
@@ -47,6 +49,7 @@ func New(cfg Config, hub stream.Hub, log *slog.Logger) *Server {
 		ctx:     ctx,
 		cancel:  cancel,
 		outputs: make(map[*output]struct{}),
+		bufs:    sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }},
 	}
 }
 

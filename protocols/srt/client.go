@@ -61,7 +61,11 @@ func Push(ctx context.Context, url string, s *stream.Stream, log *slog.Logger) e
 	defer cancel()
 	watchHangup(conn, cancel, &wg)
 
-	err = egress(pctx, conn, s, log)
+	src, err := newTSShare(s.Tracks(), false)
+	if err != nil {
+		return fmt.Errorf("srt push %s: %w", redactURL(url), err)
+	}
+	err = egress(pctx, conn, s, src, log)
 	switch {
 	case err != nil:
 		return fmt.Errorf("srt push %s: %w", redactURL(url), err)
@@ -76,6 +80,7 @@ func Push(ctx context.Context, url string, s *stream.Stream, log *slog.Logger) e
 // context, so a cancelled dial is waited for and its connection closed.
 func dial(ctx context.Context, url string) (gosrt.Conn, error) {
 	conf := gosrt.DefaultConfig()
+	conf.PayloadSize = chunkSize // whole TS packets per SRT packet; the URL may say otherwise
 	addr, err := conf.UnmarshalURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("srt url %s: %w", redactURL(url), err)

@@ -10,7 +10,6 @@ import (
 	gosrt "github.com/datarhei/gosrt"
 
 	"mps/internal/stream"
-	"mps/internal/tsconv"
 )
 
 // serveReader sends a path's stream to an accepted reader until the
@@ -21,8 +20,14 @@ func (s *Server) serveReader(conn gosrt.Conn, st *stream.Stream, log *slog.Logge
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
 	watchHangup(conn, cancel, &s.wg)
+	share, err := s.shares.acquire(st)
+	if err != nil {
+		log.Warn("srt reader refused", "error", err)
+		return
+	}
+	defer s.shares.release(st)
 	log.Info("srt reading")
-	if err := egress(ctx, conn, st, log); err != nil && ctx.Err() == nil {
+	if err := egress(ctx, conn, st, share, log); err != nil && ctx.Err() == nil {
 		log.Warn("srt reader ended", "error", err)
 		return
 	}
@@ -46,9 +51,16 @@ func watchHangup(conn gosrt.Conn, cancel context.CancelFunc, wg waitGroup) {
 	}()
 }
 
-// egress reads st from its GOP cache on and writes it to w as MPEG-TS in
-// 1316-byte writes. It returns nil when the stream ends or ctx is done.
-func egress(ctx context.Context, w io.Writer, st *stream.Stream, log *slog.Logger) error {
+// egress reads st from its GOP cache on and writes it to w as MPEG-TS,
+// the packets of one unit in one write: gosrt cuts a write into SRT
+// packets of its payload size (chunkSize, seven TS packets, as the server
+// and Push configure it) and queues them at once, so a unit costs one
+// wake-up of the reader's goroutine whatever its size. The TS comes from
+// src, shared by the readers of a stream; the reader writes its own
+// continuity counters and starts at a unit that opens with the tables (a
+// key frame of the stream's first video). It returns nil when the stream
+// ends or ctx is done.
+func egress(ctx context.Context, w io.Writer, st *stream.Stream, src *tsShare, log *slog.Logger) error {
 	// The reader is tied to ctx here rather than by NewReader: NewReader
 	// races with its own AfterFunc when ctx is already done (a client that
 	// hung up at once), see the report on internal/stream.
@@ -56,14 +68,14 @@ func egress(ctx context.Context, w io.Writer, st *stream.Stream, log *slog.Logge
 	defer r.Close()
 	stop := context.AfterFunc(ctx, r.Close)
 	defer stop()
-	cw := newChunkWriter(w)
-	mux, err := tsconv.NewMuxer(cw, st.Tracks())
-	if err != nil {
-		return err
-	}
-	for _, t := range mux.Skipped() {
+	for _, t := range src.mux.Skipped() {
 		log.Warn("srt: track not carried in MPEG-TS", "track", t.String())
 	}
+	var (
+		cc      ccRewriter
+		buf     []byte
+		started bool
+	)
 	for {
 		u, err := r.Read()
 		if err != nil {
@@ -72,10 +84,17 @@ func egress(ctx context.Context, w io.Writer, st *stream.Stream, log *slog.Logge
 			}
 			return fmt.Errorf("reading stream: %w", err)
 		}
-		if err := mux.WriteUnit(u); err != nil {
+		ts, err := src.get(u)
+		if err != nil {
 			return err
 		}
-		if err := cw.Flush(); err != nil {
+		if len(ts) == 0 || !started && !startsWithPAT(ts) {
+			continue
+		}
+		started = true
+		buf = append(buf[:0], ts...)
+		cc.rewrite(buf)
+		if _, err := w.Write(buf); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}

@@ -64,6 +64,7 @@ type Server struct {
 	wg      sync.WaitGroup
 	pending chan struct{}
 	once    sync.Once
+	shares  tsShares // MPEG-TS of each read stream, muxed once
 }
 
 // New returns a server that publishes into and reads from hub. Nothing
@@ -93,6 +94,10 @@ func New(cfg Config, hub stream.Hub, log *slog.Logger) *Server {
 // address is available from Addr as soon as it returns.
 func (s *Server) Start() error {
 	conf := gosrt.DefaultConfig()
+	// gosrt cuts a reader's writes into SRT packets of this size: seven
+	// whole TS packets, which every SRT receiver takes (a peer with a
+	// smaller MTU gets smaller packets).
+	conf.PayloadSize = chunkSize
 	if s.cfg.Latency > 0 {
 		conf.ReceiverLatency = s.cfg.Latency
 		conf.PeerLatency = s.cfg.Latency
