@@ -145,9 +145,6 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, path string,
 			httpError(w, http.StatusBadRequest, "_HLS_part needs _HLS_msn")
 			return
 		}
-		if msnS == "" {
-			m.waitNextPart(r.Context())
-		}
 		if msnS != "" {
 			msn, err1 := strconv.ParseUint(msnS, 10, 63)
 			part := -1
@@ -205,21 +202,6 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, path string,
 		return
 	}
 	writePlaylist(w, r, body)
-}
-
-// waitNextPart holds a playlist request without delivery directives until
-// the next part is made (at most one and a half part targets), so the
-// playlist's live edge is as fresh as can be. A player computes where to
-// start from the edge of the first playlist it loads (hls.js: the edge
-// minus PART-HOLD-BACK) and then plays at that distance, so the playlist's
-// age when it is loaded, up to a part duration, would be latency for the
-// whole session.
-func (m *muxer) waitNextPart(ctx context.Context) {
-	tl := m.tl
-	tl.mu.Lock()
-	n, wait := tl.partCount, tl.partTargetNow()*3/2
-	tl.mu.Unlock()
-	tl.wait(ctx.Done(), wait, func() bool { return tl.partCount != n || tl.ended })
 }
 
 // notReady answers a request that came before the first segment.

@@ -264,29 +264,3 @@ func TestPartTargetFollowsFrameRate(t *testing.T) {
 		t.Fatal("no part listed")
 	}
 }
-
-// TestPlaylistWithoutDirectivesIsFresh asks twice in a row for the media
-// playlist without delivery directives, as a player does when it starts:
-// each answer comes when the next part is made, so the second lists a part
-// the first did not. A player starts PART-HOLD-BACK behind the edge of
-// that playlist, so a playlist already a part old when it arrives would
-// add that part to the latency of the whole session.
-func TestPlaylistWithoutDirectivesIsFresh(t *testing.T) {
-	needTools(t, "ffmpeg")
-	limit(t)
-	e := newEnv(t, ruleWith(PathConfig{AlwaysOn: true}, nil), nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	// Audio in its own PES packets, as a live encoder sends it: parts
-	// then come one by one, not in bursts held back by gathered audio.
-	e.publish(t, "live/fresh", "h264_aac_1s_gop.mp4", pubOpts{loop: true, ffArgs: []string{"-c", "copy", "-pes_payload_size", "0"}})
-	url := e.base + "live/fresh/stream.m3u8"
-	waitSegments(t, ctx, url, 2)
-	for range 5 {
-		msn1, idx1 := hintOf(t, mediaPlaylist(t, ctx, url))
-		msn2, idx2 := hintOf(t, mediaPlaylist(t, ctx, url))
-		if msn2 < msn1 || msn2 == msn1 && idx2 <= idx1 {
-			t.Errorf("second playlist's preload hint %d.%d, want after the first's %d.%d", msn2, idx2, msn1, idx1)
-		}
-	}
-}

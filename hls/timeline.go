@@ -60,9 +60,7 @@ type timeline struct {
 	// than it must be.
 	partTarget time.Duration
 	partMax    time.Duration
-	// partCount counts the parts made, so a request can wait for the next.
-	partCount uint64
-	version   uint64
+	version    uint64
 	// origin is the wall-clock time of media time zero; segment dates are
 	// origin + rel, so they stay consistent with the durations.
 	origin time.Time
@@ -132,7 +130,6 @@ func (t *timeline) partTargetNow() time.Duration {
 func (t *timeline) addPart(p *part, frames int) {
 	t.mu.Lock()
 	t.cur.parts = append(t.cur.parts, p)
-	t.partCount++
 	t.cur.size += int64(len(p.data))
 	t.cur.frames += frames
 	if p.dur > t.partMax {
