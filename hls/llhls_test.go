@@ -38,8 +38,8 @@ func checkLLPlaylist(t *testing.T, pl *playlist.Media) {
 		t.Fatal("EXT-X-PART-INF missing")
 	}
 	target := pl.PartInf.PartTarget
-	if target > DefaultPartDuration+time.Millisecond || target < DefaultPartDuration*3/4 {
-		t.Errorf("PART-TARGET %v, want about the default %v", target, DefaultPartDuration)
+	if target > 201*time.Millisecond || target < 150*time.Millisecond {
+		t.Errorf("PART-TARGET %v, want about the configured 200ms", target)
 	}
 	if phb := *pl.ServerControl.PartHoldBack; phb < 2*target {
 		t.Errorf("PART-HOLD-BACK %v < 2 x PART-TARGET %v (the RFC minimum)", phb, target)

@@ -183,8 +183,7 @@ func (m *muxer) mediaPlaylist(query string, reports []*playlist.MediaRenditionRe
 		// Twice the part target: the RFC's minimum (it recommends three).
 		// Players sit PART-HOLD-BACK behind the live edge, so this is most
 		// of LL-HLS latency: 2x measured 0.64 s glass to glass with hls.js
-		// and 200 ms parts on loopback, 3x 0.85 s (BenchmarkBrowserGlassToGlass
-		// measures it with stock hls.js).
+		// and 200 ms parts on loopback, 3x 0.85 s.
 		pt := tl.partTargetNow()
 		phb := 2 * pt
 		pl.ServerControl = &playlist.MediaServerControl{CanBlockReload: true, PartHoldBack: &phb}
