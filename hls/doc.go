@@ -21,7 +21,7 @@
 //
 // Latency with players as they ship: a player starts PART-HOLD-BACK (two
 // part targets) behind the edge of the first playlist it loads and, like
-// hls.js by default, stays at that distance, so parts are short (100 ms)
-// and the part target is what the parts really last.
+// hls.js by default, stays at that distance, so the part duration sets
+// most of the latency, and the part target is what the parts really last.
 // BenchmarkBrowserGlassToGlass measures it in Chromium.
 package hls
