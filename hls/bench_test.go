@@ -41,11 +41,12 @@ func feed(s *stream.Stream, m map[*stream.Track]*stream.Track, units []*stream.U
 // streams fed faster than real time with the 320x240 H.264+AAC test file,
 // and reports the CPU they need per second of media (as a share of one
 // core at real time) and the heap each muxer keeps for its window.
+// HLS_PART_DURATION overrides the part duration, to compare.
 func BenchmarkAlwaysOnMuxers10(b *testing.B) {
 	needTools(b, "ffmpeg")
 	tracks, units := loadUnits(b, "h264_aac_1s_gop.mp4")
 	const streams, loops = 10, 2
-	e := newEnv(b, ruleWith(PathConfig{AlwaysOn: true}, nil), nil)
+	e := newEnv(b, ruleWith(PathConfig{AlwaysOn: true, PartDuration: benchPartDuration()}, nil), nil)
 	run := func(i int, keep bool) (media time.Duration, ss []*stream.Stream) {
 		for n := range streams {
 			ts, m := cloneTracks(tracks)

@@ -24,18 +24,28 @@ type playReport struct {
 	Frags      int      `json:"frags"`
 	Parts      int      `json:"parts"`
 	Reloads    int      `json:"reloads"`
-	Samples    []struct {
+	// Stamps are [epoch ms shown, glass to glass ms] per frame (--stamps).
+	Stamps     [][2]float64 `json:"stamps"`
+	Unreadable int          `json:"unreadable"`
+	Waiting    int          `json:"waiting"`
+	// Start is where hls.js started playing (position, buffer start,
+	// live sync position, latency and target latency, in s).
+	Start map[string]*float64 `json:"start"`
+	// Events is hls.js's start-up, [ms, event, detail] (--stamps).
+	Events  [][3]any `json:"events"`
+	Samples []struct {
 		At      float64  `json:"at"`
 		T       float64  `json:"t"`
 		Level   int      `json:"level"`
 		G2G     *float64 `json:"g2g"`
 		Latency *float64 `json:"latency"`
+		Target  *float64 `json:"target"`
 		Decoded *int     `json:"decoded"`
 	} `json:"samples"`
 }
 
 // play runs hls.js in headless Chromium on url for the given time.
-func play(t *testing.T, ctx context.Context, url string, seconds int, extra ...string) *playReport {
+func play(t testing.TB, ctx context.Context, url string, seconds int, extra ...string) *playReport {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {

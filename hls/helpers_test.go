@@ -87,6 +87,7 @@ type pubOpts struct {
 	lossless bool     // publish as a file (VOD): full speed, writer waits for readers
 	loop     bool     // loop the file forever (live)
 	ffArgs   []string // extra ffmpeg output args; default -c copy
+	input    []string // ffmpeg input args instead of "-i FILE" (file is then only a name)
 }
 
 // publisher is a stream fed from a file by ffmpeg through MPEG-TS.
@@ -110,13 +111,17 @@ func (e *env) publish(t testing.TB, path, file string, o pubOpts) *publisher {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	args := []string{"-hide_banner", "-loglevel", "error", "-nostdin"}
-	if !o.lossless {
+	if !o.lossless && o.input == nil {
 		args = append(args, "-re")
 	}
 	if o.loop {
 		args = append(args, "-stream_loop", "-1")
 	}
-	args = append(args, "-i", testdata(file))
+	if o.input != nil {
+		args = append(args, o.input...)
+	} else {
+		args = append(args, "-i", testdata(file))
+	}
 	if len(o.ffArgs) > 0 {
 		args = append(args, o.ffArgs...)
 	} else {
@@ -276,7 +281,7 @@ func ffprobe(t testing.TB, ctx context.Context, stdin []byte, args ...string) st
 // parallelism keeps heavy tests modest on the shared 2-core machine.
 var heavy = make(chan struct{}, max(2, runtime.NumCPU()/2))
 
-func limit(t *testing.T) {
+func limit(t testing.TB) {
 	heavy <- struct{}{}
 	t.Cleanup(func() { <-heavy })
 }

@@ -225,3 +225,42 @@ func TestBlockingReloadTimesOut(t *testing.T) {
 		t.Errorf("hinted part of a stalled stream: %d, want 404 after the wait", code)
 	}
 }
+
+// TestPartTargetFollowsFrameRate plays 25 fps video with 100 ms parts
+// configured: parts are cut on frame boundaries, so they last two frames
+// (80 ms), and the playlist's PART-TARGET must be that, not 100 ms, for
+// every part to last at least 85% of it (RFC 8216bis 4.4.4.9; only
+// independent parts and the last part of a segment may be shorter) and
+// for PART-HOLD-BACK to be no longer than it must.
+func TestPartTargetFollowsFrameRate(t *testing.T) {
+	needTools(t, "ffmpeg")
+	limit(t)
+	e := newEnv(t, ruleWith(PathConfig{AlwaysOn: true, PartDuration: 100 * time.Millisecond}, nil), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e.publish(t, "live/pt", "h264_aac_1s_gop.mp4", pubOpts{loop: true, ffArgs: []string{
+		"-c:v", "libx264", "-preset", "ultrafast", "-r", "25", "-g", "25", "-pix_fmt", "yuv420p", "-c:a", "copy"}})
+	pl := waitSegments(t, ctx, e.base+"live/pt/stream.m3u8", 3)
+	target := pl.PartInf.PartTarget
+	if target != 80*time.Millisecond {
+		t.Errorf("PART-TARGET %v, want 80ms (two 25 fps frames)", target)
+	}
+	if phb := *pl.ServerControl.PartHoldBack; phb != 2*target {
+		t.Errorf("PART-HOLD-BACK %v, want 2 x PART-TARGET %v", phb, target)
+	}
+	n := 0
+	for _, s := range pl.Segments {
+		for i, p := range s.Parts {
+			n++
+			if p.Duration > target {
+				t.Errorf("part %s lasts %v > PART-TARGET %v", p.URI, p.Duration, target)
+			}
+			if !p.Independent && i < len(s.Parts)-1 && p.Duration < target*85/100 {
+				t.Errorf("part %s lasts %v < 85%% of PART-TARGET %v", p.URI, p.Duration, target)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no part listed")
+	}
+}

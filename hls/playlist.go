@@ -184,9 +184,10 @@ func (m *muxer) mediaPlaylist(query string, reports []*playlist.MediaRenditionRe
 		// Players sit PART-HOLD-BACK behind the live edge, so this is most
 		// of LL-HLS latency: 2x measured 0.64 s glass to glass with hls.js
 		// and 200 ms parts on loopback, 3x 0.85 s.
-		phb := 2 * tl.partTarget
+		pt := tl.partTargetNow()
+		phb := 2 * pt
 		pl.ServerControl = &playlist.MediaServerControl{CanBlockReload: true, PartHoldBack: &phb}
-		pl.PartInf = &playlist.MediaPartInf{PartTarget: tl.partTarget}
+		pl.PartInf = &playlist.MediaPartInf{PartTarget: pt}
 	}
 	for i, s := range tl.segments {
 		pdt := tl.origin.Add(s.rel)

@@ -294,15 +294,12 @@ func (s *fmp4Segmenter) publish(p *closedPart, n int) error {
 	if n > 0 {
 		fp.Tracks = append(fp.Tracks, &fmp4.PartTrack{ID: s.follower.id, BaseTime: uint64(s.fTicks[0]), Samples: s.fSamples[:n]})
 	}
-	var buf seekablebuffer.Buffer
-	if err := fp.Marshal(&buf); err != nil {
-		return fmt.Errorf("fMP4 part: %w", err)
-	}
+	data := marshalPart(&fp)
 	if n > 0 {
 		s.fSamples = append(s.fSamples[:0:0], s.fSamples[n:]...)
 		s.fTicks = append(s.fTicks[:0:0], s.fTicks[n:]...)
 	}
-	s.tl.addPart(&part{dur: p.end - p.start, independent: p.independent, data: buf.Bytes()}, p.frames)
+	s.tl.addPart(&part{dur: p.end - p.start, independent: p.independent, data: data}, p.frames)
 	if p.segEnd {
 		if err := s.tl.finishSegment(p.segDur, nil, 0); err != nil {
 			return err

@@ -50,8 +50,16 @@ type timeline struct {
 
 	// targetDur only grows, so EXT-X-TARGETDURATION never shrinks.
 	targetDur int
-	// partTarget only grows from the configured part duration.
+	// partTarget is the configured part duration, the PART-TARGET until
+	// a part exists. partMax is the longest part so far, rounded up to the
+	// millisecond; it only grows. Parts are cut on frame boundaries, so
+	// they are often shorter than configured (80 ms of 25 fps video for
+	// 100 ms): the PART-TARGET is then what they last, so that they stay
+	// within 85% of it as RFC 8216bis 4.4.4.9 requires, and
+	// PART-HOLD-BACK, which players sit behind the live edge, is no longer
+	// than it must be.
 	partTarget time.Duration
+	partMax    time.Duration
 	version    uint64
 	// origin is the wall-clock time of media time zero; segment dates are
 	// origin + rel, so they stay consistent with the durations.
@@ -109,16 +117,25 @@ func (t *timeline) startSegment(rel time.Duration, origin time.Time) {
 	t.mu.Unlock()
 }
 
+// partTargetNow is the PART-TARGET: the longest part so far, or the
+// configured part duration before the first. mu must be held.
+func (t *timeline) partTargetNow() time.Duration {
+	if t.partMax > 0 {
+		return t.partMax
+	}
+	return t.partTarget
+}
+
 // addPart appends a part to the current segment and publishes it.
 func (t *timeline) addPart(p *part, frames int) {
 	t.mu.Lock()
 	t.cur.parts = append(t.cur.parts, p)
 	t.cur.size += int64(len(p.data))
 	t.cur.frames += frames
-	if p.dur > t.partTarget+500*time.Microsecond {
-		t.partTarget = p.dur.Round(time.Millisecond)
-		if t.partTarget < p.dur {
-			t.partTarget += time.Millisecond
+	if p.dur > t.partMax {
+		t.partMax = p.dur.Round(time.Millisecond)
+		if t.partMax < p.dur {
+			t.partMax += time.Millisecond
 		}
 	}
 	t.changed()

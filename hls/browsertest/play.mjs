@@ -1,7 +1,17 @@
 // play.mjs plays an HLS URL with hls.js in Debian's headless Chromium and
 // prints one JSON report on stdout. It is driven by hls/browser_test.go.
 //
-//   node play.mjs URL [--seconds N] [--switch] [--reload-ended]
+//   node play.mjs URL [--seconds N] [--switch] [--reload-ended] [--stock] [--stamps]
+//
+// --stock plays with hls.js as it ships for low latency, the config
+// {lowLatencyMode: true} and nothing else (the default is the tuned config
+// of the console's player).
+//
+// --stamps reads the wall-clock time the publisher drew into every frame
+// (24 bits of epoch milliseconds as white blocks, see stampFilter in
+// hls/latency_browser_test.go) at requestVideoFrameCallback, and reports
+// glass to glass per presented frame: the frame's expected display time
+// minus its stamp, in ms, in the report's stamps as [epoch ms, ms].
 //
 // --reload-ended does what a player page does when a live stream ends
 // (the video fires 'ended' after EXT-X-ENDLIST): it starts a new hls.js on
@@ -24,6 +34,8 @@ const url = args.find((a) => !a.startsWith('--'));
 const seconds = Number(args[args.indexOf('--seconds') + 1]) || 6;
 const doSwitch = args.includes('--switch');
 const reloadEnded = args.includes('--reload-ended');
+const stock = args.includes('--stock');
+const stamps = args.includes('--stamps');
 if (!url) {
   console.error('usage: node play.mjs URL [--seconds N] [--switch]');
   process.exit(2);
@@ -49,8 +61,8 @@ try {
   await page.goto(new URL('/', url).href, { waitUntil: 'domcontentloaded' }).catch(() => {});
   await page.setContent('<!doctype html><html><body><video id="v" muted playsinline></video></body></html>');
   await page.addScriptTag({ path: hlsPath });
-  await page.evaluate(([src, reloadEnded]) => {
-    const st = { fatal: [], errors: [], levels: 0, switched: [], frags: 0, parts: 0, reloads: 0 };
+  await page.evaluate(([src, reloadEnded, stock, stamps]) => {
+    const st = { fatal: [], errors: [], levels: 0, switched: [], frags: 0, parts: 0, reloads: 0, stamps: [], unreadable: 0, waiting: 0 };
     window.__st = st;
     const video = document.getElementById('v');
     if (!window.Hls || !Hls.isSupported()) { st.fatal.push('hls.js not supported'); return; }
@@ -61,14 +73,34 @@ try {
         start();
       }, 1000));
     }
+    video.addEventListener('waiting', () => { if (video.currentTime > 0) st.waiting++; });
+    if (stamps) readStamps(video, st);
+    // Where hls.js started: position, buffer start and its live sync
+    // position when the video first plays.
+    video.addEventListener('playing', () => {
+      const h = window.__hls;
+      if (st.start || !h) return;
+      const b = video.buffered;
+      st.start = { t: video.currentTime, buffered: b.length ? b.start(0) : null, sync: h.liveSyncPosition, latency: h.latency, target: h.targetLatency };
+    });
     function start() {
     // maxLiveSyncPlaybackRate lets hls.js play slightly faster to reach
     // the target latency (PART-HOLD-BACK) after start-up or a stall.
-    const hls = new Hls({ lowLatencyMode: true, enableWorker: true, maxLiveSyncPlaybackRate: 1.5 });
+    const hls = new Hls(stock ? { lowLatencyMode: true } : { lowLatencyMode: true, enableWorker: true, maxLiveSyncPlaybackRate: 1.5 });
     window.__hls = hls;
     hls.on(Hls.Events.MANIFEST_PARSED, (_, d) => { st.levels = d.levels.length; st.codecs = d.levels.map((l) => l.codecSet || l.attrs.CODECS); video.play().catch((e) => st.errors.push('play: ' + e.message)); });
     hls.on(Hls.Events.LEVEL_SWITCHED, (_, d) => st.switched.push(d.level));
     hls.on(Hls.Events.FRAG_LOADED, (_, d) => { if (d.part) st.parts++; else st.frags++; });
+    if (stamps) {
+      // The start-up, event by event (ms since the page set up hls.js).
+      const t0 = performance.now();
+      st.events = [];
+      const ev = (name, x) => { if (st.events.length < 60) st.events.push([Math.round(performance.now() - t0), name, x]); };
+      hls.on(Hls.Events.LEVEL_LOADED, (_, d) => ev('level', d.details.edge.toFixed(3) + ' sync ' + (hls.liveSyncPosition || 0).toFixed(3)));
+      hls.on(Hls.Events.FRAG_LOADING, (_, d) => ev('loading', d.frag.sn + '/' + (d.part ? d.part.index : '-') + ' @' + (d.part || d.frag).start.toFixed(3)));
+      hls.on(Hls.Events.FRAG_BUFFERED, (_, d) => ev('buffered', d.frag.sn + '/' + (d.part ? d.part.index : '-')));
+      for (const e of ['seeking', 'seeked', 'playing', 'waiting', 'canplay']) video.addEventListener(e, () => ev(e, video.currentTime.toFixed(3)));
+    }
     hls.on(Hls.Events.ERROR, (_, d) => {
       const e = `${d.type}/${d.details}${d.response ? ' ' + d.response.code : ''}`;
       if (d.fatal) st.fatal.push(e); else st.errors.push(e);
@@ -77,7 +109,30 @@ try {
     hls.attachMedia(video);
     }
     start();
-  }, [url, reloadEnded]);
+    // readStamps decodes the time stamp of every presented frame: bit k of
+    // the epoch milliseconds is a white 20x20 block at blockAt(k); block 24
+    // is always white and 25 always black, so a frame without them (not
+    // yet a stamped picture) is not read.
+    function readStamps(video, st) {
+      const c = document.createElement('canvas');
+      c.width = 320; c.height = 240;
+      const g = c.getContext('2d', { willReadFrequently: true });
+      const blockAt = (k) => [10 + (k % 12) * 25 + 10, 10 + Math.floor(k / 12) * 30 + 10];
+      const onFrame = (now, md) => {
+        video.requestVideoFrameCallback(onFrame);
+        const shown = performance.timeOrigin + md.expectedDisplayTime;
+        g.drawImage(video, 0, 0, c.width, c.height);
+        const px = g.getImageData(0, 0, c.width, 80).data;
+        const lum = (k) => { const [x, y] = blockAt(k); return px[(y * c.width + x) * 4 + 1]; };
+        if (lum(24) < 192 || lum(25) > 64) { st.unreadable++; return; }
+        let v = 0;
+        for (let k = 0; k < 24; k++) if (lum(k) > 128) v += 2 ** k;
+        const wrap = 2 ** 24;
+        st.stamps.push([Math.round(shown), ((Math.floor(shown) % wrap) - v + wrap) % wrap]);
+      };
+      video.requestVideoFrameCallback(onFrame);
+    }
+  }, [url, reloadEnded, stock, stamps]);
 
   const t0 = Date.now();
   let switchedAt = 0;
@@ -92,6 +147,7 @@ try {
         level: h ? h.currentLevel : -1,
         g2g: pd ? (Date.now() - pd.getTime()) / 1000 : null,
         latency: h && Number.isFinite(h.latency) ? h.latency : null,
+        target: h && Number.isFinite(h.targetLatency) ? h.targetLatency : null,
         decoded: v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : null,
       };
     });
@@ -110,7 +166,8 @@ try {
   report.textCues = await page.evaluate(() => Array.from(document.getElementById('v').textTracks)
     .flatMap((t) => Array.from(t.cues || []).map((c) => c.text)));
   const st = await page.evaluate(() => window.__st);
-  Object.assign(report, { levels: st.levels, codecs: st.codecs, switched: st.switched, frags: st.frags, parts: st.parts, reloads: st.reloads });
+  Object.assign(report, { levels: st.levels, codecs: st.codecs, switched: st.switched, frags: st.frags, parts: st.parts, reloads: st.reloads,
+    stamps: st.stamps, unreadable: st.unreadable, waiting: st.waiting, start: st.start, events: st.events });
   report.fatal.push(...st.fatal);
   report.errors.push(...st.errors);
 } catch (e) {
