@@ -6,15 +6,15 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/bluenviron/gohlslib/v2"
-	"github.com/bluenviron/gohlslib/v2/pkg/codecs"
-
 	"mps/protocols/rtmp"
 	"mps/protocols/webrtc/webrtctest"
 )
 
 // goProtos are the well-behaved readers of a -go soak, in turn: Go
-// clients cheap enough that 200 of them fit beside the server on a small
+// clients (HLS: the LL-HLS player of llhls.go, which fetches every part;
+// gohlslib's client follows only preload hints and skips a part whenever
+// two complete between its playlist reloads, as they do behind bursty
+// MPEG-TS input) cheap enough that 200 of them fit beside the server on a small
 // machine, where 200 ffmpeg processes would not.
 var goProtos = []string{"rtmp", "rtsp", "hls", "whep", "srt"}
 
@@ -44,7 +44,7 @@ func (s *soakServer) goReadOnce(ctx context.Context, proto, path string, n *atom
 	case "srt":
 		return readSRT(ctx, s.addrs["srt"], "read:"+path, n)
 	case "hls":
-		return readHLS(ctx, s.http+"/hls/"+path+"/index.m3u8", n)
+		return readLLHLS(ctx, s.http+"/hls/"+path+"/", n)
 	case "whep":
 		return readWHEP(ctx, s.http+"/webrtc/"+path+"/whep", n)
 	default:
@@ -53,37 +53,6 @@ func (s *soakServer) goReadOnce(ctx context.Context, proto, path string, n *atom
 				n.Add(1)
 			}
 		})
-	}
-}
-
-// readHLS plays an HLS path with gohlslib's client (LL-HLS when offered),
-// counting video access units.
-func readHLS(ctx context.Context, url string, n *atomic.Int64) error {
-	quiet := func(string) {}
-	c := &gohlslib.Client{URI: url,
-		OnDownloadPrimaryPlaylist: quiet, OnDownloadStreamPlaylist: quiet, OnDownloadSegment: quiet, OnDownloadPart: quiet}
-	c.OnTracks = func(tracks []*gohlslib.Track) error {
-		for _, t := range tracks {
-			switch t.Codec.(type) {
-			case *codecs.H264, *codecs.H265:
-				c.OnDataH26x(t, func(int64, int64, [][]byte) { n.Add(1) })
-			}
-		}
-		return nil
-	}
-	if err := c.Start(); err != nil {
-		return err
-	}
-	waited := make(chan error, 1)
-	go func() { waited <- c.Wait2() }()
-	select {
-	case <-ctx.Done():
-		c.Close()
-		<-waited
-		return ctx.Err()
-	case err := <-waited:
-		c.Close()
-		return err
 	}
 }
 
