@@ -15,8 +15,8 @@ import (
 // the client code fails.
 func DigestAnswer(user, pass, realm, nonce, method, rawURL string) *stream.DigestAuth {
 	challenge := auth.GenerateWWWAuthenticate([]auth.VerifyMethod{auth.VerifyMethodDigestMD5}, realm, nonce)
-	se, err := auth.NewSender(challenge, user, pass)
-	if err != nil {
+	se := &auth.Sender{WWWAuth: challenge, User: user, Pass: pass}
+	if err := se.Initialize(); err != nil {
 		return nil
 	}
 	u, err := base.ParseURL(rawURL)
