@@ -2,15 +2,11 @@ package hls
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
-	"strconv"
 	"testing"
 	"time"
+
+	"mps/internal/testutil"
 )
 
 // playReport is what browsertest/play.mjs prints.
@@ -47,35 +43,8 @@ type playReport struct {
 // play runs hls.js in headless Chromium on url for the given time.
 func play(t testing.TB, ctx context.Context, url string, seconds int, extra ...string) *playReport {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("node not installed: run `make deps` (the hls.js browser test needs node and chromium)")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("chromium not installed at %s: run `make deps`", chromium)
-	}
-	if _, err := os.Stat(filepath.Join("browsertest", "node_modules", "playwright-core")); err != nil {
-		t.Fatal("playwright-core missing: run `npm ci` in hls/browsertest (make deps)")
-	}
-	args := append([]string{filepath.Join("browsertest", "play.mjs"), url, "--seconds", strconv.Itoa(seconds)}, extra...)
-	cmd := exec.CommandContext(ctx, node, args...)
-	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
-	out, err := cmd.Output()
-	if err != nil {
-		var stderr []byte
-		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
-			stderr = ee.Stderr
-		}
-		t.Fatalf("play.mjs: %v\n%s\n%s", err, out, stderr)
-	}
 	var r playReport
-	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatalf("play.mjs report: %v\n%s", err, out)
-	}
+	testutil.RunBrowserScript(t, ctx, "play.mjs", "playwright-core", url, seconds, &r, extra...)
 	return &r
 }
 

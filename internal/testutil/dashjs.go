@@ -2,12 +2,6 @@ package testutil
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -47,33 +41,8 @@ type DASHReport struct {
 // deps`) are missing.
 func PlayDASH(t testing.TB, ctx context.Context, url string, seconds int, extra ...string) *DASHReport {
 	t.Helper()
-	NeedCommand(t, "node")
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("chromium not installed at %s: run `make deps`", chromium)
-	}
-	dir := filepath.Join(RepoRoot(), "hls", "browsertest")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "dashjs")); err != nil {
-		t.Fatal("dashjs missing: run `npm ci` in hls/browsertest (make deps)")
-	}
-	args := append([]string{filepath.Join(dir, "playdash.mjs"), url, "--seconds", strconv.Itoa(seconds)}, extra...)
-	cmd := exec.CommandContext(ctx, "node", args...)
-	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
-	out, err := cmd.Output()
-	if err != nil {
-		var stderr []byte
-		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
-			stderr = ee.Stderr
-		}
-		t.Fatalf("playdash.mjs: %v\n%s\n%s", err, out, stderr)
-	}
 	var r DASHReport
-	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatalf("playdash.mjs report: %v\n%s", err, out)
-	}
+	RunBrowserScript(t, ctx, "playdash.mjs", "dashjs", url, seconds, &r, extra...)
 	return &r
 }
 
