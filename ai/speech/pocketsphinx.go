@@ -137,15 +137,19 @@ type Input struct {
 	Stdin io.Reader
 }
 
-// Recognize runs ffmpeg (in → 16 kHz mono s16le, padded with a second of
-// silence so the last utterance is not dropped) into
+// Recognize runs ffmpeg (in → 16 kHz mono s16le, gaps in the audio's
+// timestamps filled with silence, padded with a second of silence so the
+// last utterance is not dropped) into
 // pocketsphinx_continuous and calls emit with each utterance as soon as
 // pocketsphinx finishes it. It returns when the input ends or ctx is done.
 func Recognize(ctx context.Context, m Model, in Input, emit func(Segment)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ffArgs := append([]string{"-hide_banner", "-nostats", "-loglevel", "error"}, in.Args...)
-	ffArgs = append(ffArgs, "-map", "0:a:0", "-vn", "-sn", "-dn", "-af", "apad=pad_dur=1",
+	// aresample=async=1 fills a gap in the audio's timestamps with silence
+	// (a live publisher's dropout): pocketsphinx counts samples, so a gap
+	// left out would move every later word earlier.
+	ffArgs = append(ffArgs, "-map", "0:a:0", "-vn", "-sn", "-dn", "-af", "aresample=async=1,apad=pad_dur=1",
 		"-ac", "1", "-ar", "16000", "-f", "s16le", "pipe:1")
 	if in.Stdin == nil {
 		ffArgs = append([]string{"-nostdin"}, ffArgs...)
