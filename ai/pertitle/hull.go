@@ -62,11 +62,18 @@ func choose(trials []Point, targets []float64) []Point {
 	for _, p := range trials {
 		byHeight[p.Height] = append(byHeight[p.Height], p)
 	}
+	// Heights in order so that a tie in bitrate always goes to the
+	// smaller picture (cheaper to decode), not to map order.
+	heights := make([]int, 0, len(byHeight))
+	for h := range byHeight {
+		heights = append(heights, h)
+	}
+	sort.Ints(heights)
 	var out []Point
 	for _, q := range targets {
 		best := Point{Bitrate: math.Inf(1)}
-		for _, curve := range byHeight {
-			if p, ok := atQuality(curve, q); ok && p.Bitrate < best.Bitrate {
+		for _, h := range heights {
+			if p, ok := atQuality(byHeight[h], q); ok && p.Bitrate < best.Bitrate {
 				best = p
 			}
 		}
