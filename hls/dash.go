@@ -78,7 +78,7 @@ func (s *Server) serveDASH(w http.ResponseWriter, r *http.Request, path string, 
 		httpError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	writePlaylist(typedWriter{w, typeMPD}, r, body)
+	s.writePlaylist(typedWriter{w, typeMPD}, r, body)
 }
 
 // acquireDASH acquires the muxers of the manifest's rungs, fMP4 only. A

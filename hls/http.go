@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -203,7 +204,7 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, path string,
 		httpError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	writePlaylist(w, r, body)
+	s.writePlaylist(w, r, body)
 }
 
 // notReady answers a request that came before the first segment.
@@ -332,7 +333,7 @@ func (s *Server) serveMultivariant(w http.ResponseWriter, r *http.Request, path 
 		httpError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	writePlaylist(w, r, body)
+	s.writePlaylist(w, r, body)
 }
 
 func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, path string, pc PathConfig, f mediaFile) {
@@ -476,7 +477,9 @@ func httpError(w http.ResponseWriter, code int, msg string) {
 }
 
 // writePlaylist sends a playlist uncached, gzipped when the client takes it.
-func writePlaylist(w http.ResponseWriter, r *http.Request, body []byte) {
+// The compressors come from a pool: a new one allocates about a megabyte of
+// tables, and a blocking LL-HLS player asks for a playlist every part.
+func (s *Server) writePlaylist(w http.ResponseWriter, r *http.Request, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", typePlaylist)
 	h.Set("Cache-Control", "no-cache")
@@ -487,9 +490,16 @@ func writePlaylist(w http.ResponseWriter, r *http.Request, body []byte) {
 		if r.Method == http.MethodHead {
 			return
 		}
-		zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+		zw, _ := s.gzips.Get().(*gzip.Writer)
+		if zw == nil {
+			zw, _ = gzip.NewWriterLevel(w, gzip.BestSpeed)
+		} else {
+			zw.Reset(w)
+		}
 		_, _ = zw.Write(body)
 		_ = zw.Close()
+		zw.Reset(io.Discard) // drop the reference to w before pooling
+		s.gzips.Put(zw)
 		return
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))

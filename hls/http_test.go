@@ -2,12 +2,17 @@ package hls
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +199,42 @@ func TestHTTPAuth(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		t.Errorf("with credentials: %d, want 200", res.StatusCode)
+	}
+}
+
+// TestPlaylistGzipPooled checks that gzipped playlists come out whole when
+// compressors are reused, and that serving one no longer allocates a
+// compressor (about a megabyte) per request: a blocking LL-HLS player asks
+// for a playlist every part, so before the pool this was most of the
+// server's allocation under load.
+func TestPlaylistGzipPooled(t *testing.T) {
+	s := New(Config{}, nil, nil)
+	body := []byte(strings.Repeat("#EXT-X-PART:DURATION=0.2,URI=\"part.mp4\"\n", 40))
+	serve := func() []byte {
+		r := httptest.NewRequest(http.MethodGet, "/hls/a/index.m3u8", nil)
+		r.Header.Set("Accept-Encoding", "gzip")
+		w := httptest.NewRecorder()
+		s.writePlaylist(w, r, body)
+		return w.Body.Bytes()
+	}
+	for i := range 3 {
+		zr, err := gzip.NewReader(bytes.NewReader(serve()))
+		if err != nil {
+			t.Fatalf("response %d: %v", i, err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("response %d: %d bytes, %v; want the playlist back", i, len(got), err)
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const n = 50
+	for range n {
+		serve()
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 64<<10 {
+		t.Errorf("%d bytes allocated per gzipped playlist, want a pooled compressor (< 64 KiB)", per)
 	}
 }

@@ -31,6 +31,7 @@ type Server struct {
 	closed  bool
 	wg      sync.WaitGroup
 	seq     atomic.Uint64
+	gzips   sync.Pool // *gzip.Writer for playlists
 }
 
 // New returns a packager reading streams from hub. It starts nothing until

@@ -90,7 +90,7 @@ func (s *Server) serveSubs(w http.ResponseWriter, r *http.Request, path string, 
 			httpError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
-		writePlaylist(w, r, body)
+		s.writePlaylist(w, r, body)
 		return
 	}
 	msn, _ := parseSubsSegment(file)
