@@ -19,6 +19,7 @@ type ring struct {
 
 	head    atomic.Uint64 // seq of the next unit to write
 	lastKey atomic.Uint64 // seq+1 of the newest start point, 0 if none
+	tail    uint64        // writer only: slots below it were released
 
 	data          *sync.Cond // readers wait here for new units
 	space         *sync.Cond // a lossless writer waits here for readers
@@ -69,6 +70,19 @@ func (g *ring) lastKeyInRing(head uint64) (uint64, bool) {
 		return 0, false
 	}
 	return k, true
+}
+
+// release drops the ring's references to units below seq low, so their
+// payloads can be collected before the writer wraps around to them. Only
+// the writer calls it, with a low no reader still needs.
+func (g *ring) release(low uint64) {
+	head := g.head.Load()
+	if head > g.size() {
+		g.tail = max(g.tail, head-g.size())
+	}
+	for ; g.tail < low; g.tail++ {
+		g.slots[g.tail&g.mask].store(g.tail, nil)
+	}
 }
 
 // slot is one ring position: a unit and its sequence number, published as a

@@ -128,9 +128,37 @@ func (s *Stream) Write(u *Unit) error {
 	}
 	key := u.Key && (u.Track.IsVideo() || !s.hasVideo)
 	s.ring.push(u, key)
-	s.unitsIn.Add(1)
+	n := s.unitsIn.Add(1)
 	s.bytesIn.Add(uint64(u.Size()))
+	if s.mode == Live && (key || n%releaseEvery == 0) {
+		s.releaseRead()
+	}
 	return nil
+}
+
+// releaseEvery is how many units a live stream writes between releases of
+// the units every reader has passed (also done at every start point).
+const releaseEvery = 32
+
+// releaseRead lets go of units that no reader will read again and that are
+// older than the newest start point, which a new reader would start at:
+// with readers keeping up, the ring then holds about one GOP instead of
+// its whole capacity (13 s of video by default), which is most of a live
+// stream's memory. A reader that falls behind still keeps up to a ring of
+// units, as before. Lossless streams keep everything, since a new reader
+// starts at their oldest unit.
+func (s *Stream) releaseRead() {
+	head := s.ring.head.Load()
+	low := head
+	if k := s.ring.lastKey.Load(); k > 0 {
+		low = k - 1
+	}
+	s.mu.Lock()
+	for r := range s.readers {
+		low = min(low, r.pos.Load())
+	}
+	s.mu.Unlock()
+	s.ring.release(low)
 }
 
 // waitSpace blocks until writing one more unit would not overwrite a unit

@@ -305,3 +305,60 @@ func TestUnitSharedByTwoStreams(t *testing.T) {
 		t.Fatalf("readers got %d and %d units, want 100 and 90", x, y)
 	}
 }
+
+// heldUnits counts the ring slots that still reference a unit.
+func heldUnits(s *Stream) int {
+	n := 0
+	for i := range s.ring.slots {
+		if s.ring.slots[i].u.Load() != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRingReleasesReadUnits checks that a live stream lets go of units
+// every reader has passed and that are older than the newest keyframe,
+// while a slow reader keeps what it has not read and a new reader still
+// starts at the keyframe; a lossless stream keeps its whole ring.
+func TestRingReleasesReadUnits(t *testing.T) {
+	v, a := testTracks()
+	s := New("live/a", []*Track{v, a}, Options{RingSize: 1024})
+	fast := s.NewReader(context.Background(), ReaderOptions{})
+	defer fast.Close()
+	slow := s.NewReader(context.Background(), ReaderOptions{})
+	writeUnits(t, s, v, a, 300, 60)
+	for range 300 {
+		if _, err := fast.Read(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeUnits(t, s, v, a, 1, 60) // a keyframe: release what nobody needs
+	if got := heldUnits(s); got != 301 {
+		t.Fatalf("with a reader at the start, %d units held, want all 301", got)
+	}
+	slow.Close()
+	key := writeUnits(t, s, v, a, 1, 60)[0]
+	if got := heldUnits(s); got != 2 {
+		t.Fatalf("with the reader caught up, %d units held, want 2 (its next unit and the keyframe)", got)
+	}
+	late := s.NewReader(context.Background(), ReaderOptions{})
+	defer late.Close()
+	if u, err := late.Read(); err != nil || u != key {
+		t.Fatalf("a new reader got %v, %v; want the newest keyframe", u, err)
+	}
+
+	ls := New("file/a", []*Track{v, a}, Options{RingSize: 1024, Mode: Lossless})
+	lr := ls.NewReader(context.Background(), ReaderOptions{})
+	defer lr.Close()
+	writeUnits(t, ls, v, a, 300, 60)
+	for range 300 {
+		if _, err := lr.Read(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeUnits(t, ls, v, a, 1, 60)
+	if got := heldUnits(ls); got != 301 {
+		t.Fatalf("lossless stream holds %d units, want all 301", got)
+	}
+}
