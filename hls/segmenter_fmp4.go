@@ -2,7 +2,6 @@ package hls
 
 import (
 	"fmt"
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
@@ -40,7 +39,7 @@ type fmp4Segmenter struct {
 	lastDur   time.Duration
 	leadNow   time.Duration // newest lead time seen
 
-	leadSamples []*fmp4.Sample
+	leadSamples []*partSample
 	leadBase    int64
 	pending     *vsample // video sample waiting for its duration
 
@@ -48,7 +47,7 @@ type fmp4Segmenter struct {
 	aStarted bool
 
 	// follower samples not yet in a part, with their start ticks
-	fSamples []*fmp4.Sample
+	fSamples []*partSample
 	fTicks   []int64
 
 	queue []*closedPart // parts cut by the lead, waiting for the follower
@@ -64,7 +63,7 @@ type vsample struct {
 
 // closedPart is a part the leading track has finished.
 type closedPart struct {
-	samples     []*fmp4.Sample
+	samples     []*partSample
 	base        int64
 	start, end  time.Duration
 	frames      int
@@ -156,12 +155,9 @@ func (s *fmp4Segmenter) appendVideo(p *vsample, dur int64) error {
 	if dur <= 0 {
 		dur = 1
 	}
-	// H.264 and H.265 samples are both length-prefixed NAL units (AVCC)
-	payload, err := h264.AVCC(p.au).Marshal()
-	if err != nil {
-		return fmt.Errorf("video sample: %w", err)
-	}
-	smp := &fmp4.Sample{PTSOffset: int32(p.pts - p.dts), Payload: payload}
+	// H.264 and H.265 samples are both length-prefixed NAL units (AVCC),
+	// which marshalPart writes from the NAL units themselves.
+	smp := &partSample{Sample: fmp4.Sample{PTSOffset: int32(p.pts - p.dts)}, nalus: p.au}
 	smp.Duration = uint32(dur)
 	smp.IsNonSyncSample = !p.key
 	if len(s.leadSamples) == 0 {
@@ -195,7 +191,7 @@ func (s *fmp4Segmenter) writeAudio(u *stream.Unit) error {
 	}
 	for _, f := range u.Payload {
 		d := s.audio.frameTicks(f)
-		smp := &fmp4.Sample{Duration: uint32(d), Payload: f}
+		smp := &partSample{Sample: fmp4.Sample{Duration: uint32(d), Payload: f}}
 		if s.lead == s.audio {
 			at := fromTicks(s.aNext, rate)
 			s.leadNow = at
@@ -288,13 +284,12 @@ func (s *fmp4Segmenter) drain(force bool) error {
 
 // publish marshals a closed part with the first n follower samples.
 func (s *fmp4Segmenter) publish(p *closedPart, n int) error {
-	fp := fmp4.Part{SequenceNumber: s.seq}
-	s.seq++
-	fp.Tracks = append(fp.Tracks, &fmp4.PartTrack{ID: s.lead.id, BaseTime: uint64(p.base), Samples: p.samples})
+	tracks := []partTrack{{ID: s.lead.id, BaseTime: uint64(p.base), Samples: p.samples}}
 	if n > 0 {
-		fp.Tracks = append(fp.Tracks, &fmp4.PartTrack{ID: s.follower.id, BaseTime: uint64(s.fTicks[0]), Samples: s.fSamples[:n]})
+		tracks = append(tracks, partTrack{ID: s.follower.id, BaseTime: uint64(s.fTicks[0]), Samples: s.fSamples[:n]})
 	}
-	data := marshalPart(&fp)
+	data := marshalPart(s.seq, tracks)
+	s.seq++
 	if n > 0 {
 		s.fSamples = append(s.fSamples[:0:0], s.fSamples[n:]...)
 		s.fTicks = append(s.fTicks[:0:0], s.fTicks[n:]...)
