@@ -137,14 +137,15 @@ func decodeMetadata(b []byte) map[string]any {
 }
 
 func (h *serverConn) OnAudio(ts uint32, payload io.Reader) error {
-	return h.media(ts, payload, false)
+	return h.mediaFrom(ts, payload, false)
 }
 
 func (h *serverConn) OnVideo(ts uint32, payload io.Reader) error {
-	return h.media(ts, payload, true)
+	return h.mediaFrom(ts, payload, true)
 }
 
-func (h *serverConn) media(ts uint32, payload io.Reader, video bool) error {
+// mediaFrom handles a media message the library delivers.
+func (h *serverConn) mediaFrom(ts uint32, payload io.Reader, video bool) error {
 	if h.in == nil {
 		return nil
 	}
@@ -152,7 +153,17 @@ func (h *serverConn) media(ts uint32, payload io.Reader, video bool) error {
 	if err != nil {
 		return err
 	}
+	return h.media(ts, body, video)
+}
+
+// media handles one audio or video message body. body becomes the units'
+// payload, so it must have no spare capacity.
+func (h *serverConn) media(ts uint32, body []byte, video bool) error {
+	if h.in == nil {
+		return nil
+	}
 	published := h.in.stream() != nil
+	var err error
 	if video {
 		err = h.in.onVideo(h.ctx, ts, body)
 	} else {
