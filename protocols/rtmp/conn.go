@@ -45,6 +45,7 @@ type serverConn struct {
 	app, appQuery string
 	in            *ingest
 	pubSID        uint32
+	publishing    bool // the client has not deleted stream pubSID
 	playing       bool
 }
 
@@ -102,6 +103,7 @@ func (h *serverConn) OnPublish(sctx *gortmp.StreamContext, _ uint32, cmd *messag
 	}
 	h.in = newIngest(h.srv.hub, req, h.srv.cfg.TrackWait, h.log)
 	h.pubSID = sctx.StreamID
+	h.publishing = true
 	h.log.Info("rtmp publisher connected", "path", req.Path)
 	return nil
 }
@@ -137,14 +139,16 @@ func decodeMetadata(b []byte) map[string]any {
 }
 
 func (h *serverConn) OnAudio(ts uint32, payload io.Reader) error {
-	return h.media(ts, payload, false)
+	return h.mediaFrom(ts, payload, false)
 }
 
 func (h *serverConn) OnVideo(ts uint32, payload io.Reader) error {
-	return h.media(ts, payload, true)
+	return h.mediaFrom(ts, payload, true)
 }
 
-func (h *serverConn) media(ts uint32, payload io.Reader, video bool) error {
+// mediaFrom handles a media message the library delivers: netConn sends
+// it there when it cannot take it directly (see netConn.handle).
+func (h *serverConn) mediaFrom(ts uint32, payload io.Reader, video bool) error {
 	if h.in == nil {
 		return nil
 	}
@@ -152,7 +156,23 @@ func (h *serverConn) media(ts uint32, payload io.Reader, video bool) error {
 	if err != nil {
 		return err
 	}
+	return h.media(ts, body, video)
+}
+
+// takesMedia implements mediaSink: media on the stream this connection
+// publishes on skips the library, until the client deletes that stream.
+func (h *serverConn) takesMedia(sid uint32) bool {
+	return h.in != nil && h.publishing && sid == h.pubSID
+}
+
+// media implements mediaSink, and handles the library's media too. body
+// becomes the units' payload, so it must have no spare capacity.
+func (h *serverConn) media(ts uint32, body []byte, video bool) error {
+	if h.in == nil {
+		return nil
+	}
 	published := h.in.stream() != nil
+	var err error
 	if video {
 		err = h.in.onVideo(h.ctx, ts, body)
 	} else {
@@ -167,6 +187,15 @@ func (h *serverConn) media(ts uint32, payload io.Reader, video bool) error {
 		_ = h.sendStatus(h.pubSID, "error", publishStatus(pe.err), pe.err.Error())
 	}
 	return err
+}
+
+// ack implements mediaSink. netConn calls it on the read goroutine, which
+// holds the write lock, as the library's own acknowledgements were sent.
+func (h *serverConn) ack(seq uint32) error {
+	if h.conn == nil {
+		return nil
+	}
+	return h.send(csidControl, 0, 0, &message.Ack{SequenceNumber: seq})
 }
 
 // publishStatus is the onStatus code of a refused publish.
@@ -207,6 +236,7 @@ func (h *serverConn) OnFCUnpublish(uint32, *message.NetStreamFCUnpublish) error 
 func (h *serverConn) OnDeleteStream(_ uint32, cmd *message.NetStreamDeleteStream) error {
 	if h.in != nil && cmd.StreamID == h.pubSID {
 		h.in.close()
+		h.publishing = false
 	}
 	return nil
 }

@@ -9,9 +9,11 @@
 // connection runs through a chunk-stream normalizer of our own (chunkio.go):
 // it parses the peer's chunks, bounds their sizes and counts, checks AMF0
 // payloads (a 6-byte strict array can otherwise make the AMF decoder allocate
-// 32 GB), and hands the library one well-formed chunk per message. The
-// library's client cannot receive messages on a media stream at all, so the
-// normalizer also delivers those to our Pull and Push code directly.
+// 32 GB), and hands the library one well-formed chunk per message. A
+// publisher's audio and video it hands to the ingest itself, without a copy
+// (netconn.go). The library's client cannot receive messages on a media
+// stream at all, so the normalizer also delivers those to our Pull and Push
+// code directly.
 //
 // FLV tag bodies are parsed here too (tag.go) because go-flv does not know
 // Enhanced RTMP: H.265, AV1 and VP9 travel with FourCCs 'hvc1', 'av01' and

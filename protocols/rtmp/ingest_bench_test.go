@@ -14,7 +14,7 @@ import (
 
 // flvTags720p makes 2 s of 720p30 H.264 at 3 Mb/s with AAC (key frames
 // above 64 kB, as a real camera's) and returns its FLV tags.
-func flvTags720p(b *testing.B) []rawMessage {
+func flvTags720p(b testing.TB) []rawMessage {
 	b.Helper()
 	out, err := exec.Command("ffmpeg", "-v", "error",
 		"-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
@@ -47,7 +47,7 @@ func flvTags720p(b *testing.B) []rawMessage {
 // benchPublisher runs a server and publishes to live/bench on it with the
 // package's own client, writing pre-chunked FLV tags straight to the
 // socket. pass(i) gives the i-th 2.1 s pass of tags and its last time.
-func benchPublisher(b *testing.B, tags []rawMessage) (*Server, *pathmgr.Manager, *clientConn, func(i int) ([]byte, time.Duration)) {
+func benchPublisher(b testing.TB, tags []rawMessage) (*Server, *pathmgr.Manager, *clientConn, func(i int) ([]byte, time.Duration)) {
 	hub := pathmgr.New(slog.New(slog.DiscardHandler), events.NewBus(), nil)
 	b.Cleanup(hub.Close)
 	s := New(Config{Addr: "127.0.0.1:0"}, hub, slog.New(slog.DiscardHandler))
@@ -91,7 +91,8 @@ func benchPublisher(b *testing.B, tags []rawMessage) (*Server, *pathmgr.Manager,
 
 // BenchmarkIngest publishes 720p FLV tags over loopback into a real server
 // as fast as it takes them, one 2 s pass per op, and reads the units back
-// from the stream. B/op is what the whole process allocates per pass.
+// from the stream. B/op is what the whole process allocates per pass;
+// msgs/op, the media messages in it, gives allocs/op a scale.
 func BenchmarkIngest(b *testing.B) {
 	tags := flvTags720p(b)
 	_, hub, c, pass := benchPublisher(b, tags)
@@ -126,4 +127,5 @@ func BenchmarkIngest(b *testing.B) {
 			}
 		}
 	}
+	b.ReportMetric(float64(len(tags)), "msgs/op")
 }

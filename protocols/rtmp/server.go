@@ -190,6 +190,7 @@ func (s *Server) onConnect(c net.Conn) (io.ReadWriteCloser, *gortmp.ConnConfig) 
 		done()
 	})
 	h.nc = nc
+	nc.sink = h
 	s.mu.Lock()
 	closed := s.closed
 	s.conns[nc] = struct{}{}
