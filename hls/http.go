@@ -141,51 +141,8 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, path string,
 		return
 	}
 	tl := m.tl
-	if m.lowLatency() {
-		q := r.URL.Query()
-		msnS, partS := q.Get("_HLS_msn"), q.Get("_HLS_part")
-		if partS != "" && msnS == "" {
-			httpError(w, http.StatusBadRequest, "_HLS_part needs _HLS_msn")
-			return
-		}
-		if msnS != "" {
-			msn, err1 := strconv.ParseUint(msnS, 10, 63)
-			part := -1
-			if partS != "" {
-				p, err2 := strconv.ParseUint(partS, 10, 31)
-				if err2 != nil {
-					err1 = err2
-				}
-				part = int(p)
-			}
-			if err1 != nil {
-				httpError(w, http.StatusBadRequest, "bad _HLS_msn or _HLS_part")
-				return
-			}
-			tl.mu.Lock()
-			last := tl.nextMSN - 1
-			target := max(tl.targetDur, 1)
-			tl.mu.Unlock()
-			// RFC 8216bis 6.2.5.2: more than two segments ahead is a
-			// client error, not something to wait for.
-			if msn > last+2 {
-				httpError(w, http.StatusBadRequest, fmt.Sprintf("_HLS_msn %d is beyond the live edge (%d)", msn, last))
-				return
-			}
-			timeout := 3 * time.Duration(target) * time.Second
-			if !tl.wait(r.Context().Done(), timeout, func() bool { return tl.satisfies(msn, part) }) {
-				if r.Context().Err() != nil {
-					return
-				}
-				if m.stopped() {
-					httpError(w, http.StatusNotFound, "stream ended")
-					return
-				}
-				w.Header().Set("Retry-After", "1")
-				httpError(w, http.StatusServiceUnavailable, fmt.Sprintf("segment %d part %d did not appear within %s", msn, part, timeout))
-				return
-			}
-		}
+	if m.lowLatency() && !blockReload(w, r, m) {
+		return
 	}
 	var reports []*playlist.MediaRenditionReport
 	if m.lowLatency() {
@@ -205,6 +162,59 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, path string,
 		return
 	}
 	s.writePlaylist(w, r, body)
+}
+
+// blockReload holds a blocking playlist reload (_HLS_msn, _HLS_part;
+// RFC 8216bis 6.2.5.2) until the segment or part it names exists. It
+// reports false when it has answered the request itself (bad parameters,
+// time-out, stream gone).
+func blockReload(w http.ResponseWriter, r *http.Request, m *muxer) bool {
+	tl := m.tl
+	q := r.URL.Query()
+	msnS, partS := q.Get("_HLS_msn"), q.Get("_HLS_part")
+	if partS != "" && msnS == "" {
+		httpError(w, http.StatusBadRequest, "_HLS_part needs _HLS_msn")
+		return false
+	}
+	if msnS == "" {
+		return true
+	}
+	msn, err1 := strconv.ParseUint(msnS, 10, 63)
+	part := -1
+	if partS != "" {
+		p, err2 := strconv.ParseUint(partS, 10, 31)
+		if err2 != nil {
+			err1 = err2
+		}
+		part = int(p)
+	}
+	if err1 != nil {
+		httpError(w, http.StatusBadRequest, "bad _HLS_msn or _HLS_part")
+		return false
+	}
+	tl.mu.Lock()
+	last := tl.nextMSN - 1
+	target := max(tl.targetDur, 1)
+	tl.mu.Unlock()
+	// RFC 8216bis 6.2.5.2: more than two segments ahead is a client
+	// error, not something to wait for.
+	if msn > last+2 {
+		httpError(w, http.StatusBadRequest, fmt.Sprintf("_HLS_msn %d is beyond the live edge (%d)", msn, last))
+		return false
+	}
+	timeout := 3 * time.Duration(target) * time.Second
+	if tl.wait(r.Context().Done(), timeout, func() bool { return tl.satisfies(msn, part) }) {
+		return true
+	}
+	switch {
+	case r.Context().Err() != nil:
+	case m.stopped():
+		httpError(w, http.StatusNotFound, "stream ended")
+	default:
+		w.Header().Set("Retry-After", "1")
+		httpError(w, http.StatusServiceUnavailable, fmt.Sprintf("segment %d part %d did not appear within %s", msn, part, timeout))
+	}
+	return false
 }
 
 // notReady answers a request that came before the first segment.

@@ -83,6 +83,15 @@ func (s *Server) serveSubs(w http.ResponseWriter, r *http.Request, path string, 
 		return
 	}
 	if file == subsPlaylistName {
+		// Blocking reloads answer the moment a segment (and so its
+		// subtitle segment) completes, which is when a low-latency
+		// player's position lies inside it: hls.js looks for the subtitle
+		// segment at the playing position, which otherwise is past the
+		// subtitle playlist's last (complete) segment most of the time at
+		// sub-second latency, and then it never loads one.
+		if m.lowLatency() && !blockReload(w, r, m) {
+			return
+		}
 		m.tl.mu.Lock()
 		body, err := m.subsPlaylist(cleanQuery(r.URL.RawQuery))
 		m.tl.mu.Unlock()
@@ -123,6 +132,10 @@ func (m *muxer) subsPlaylist(query string) ([]byte, error) {
 		Version:        3,
 		TargetDuration: max(tl.targetDur, int(m.cfg.SegmentDuration.Seconds()+0.999), 1),
 		Endlist:        tl.ended,
+	}
+	if m.lowLatency() {
+		pl.Version = m.version()
+		pl.ServerControl = &playlist.MediaServerControl{CanBlockReload: true}
 	}
 	if len(tl.segments) > 0 {
 		pl.MediaSequence = int(tl.segments[0].msn)

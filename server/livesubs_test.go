@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -187,6 +189,9 @@ func TestLiveSubtitlesHLS(t *testing.T) {
 				return strings.Contains(body, `TYPE=SUBTITLES`) && strings.Contains(body, `URI="subs.m3u8"`) &&
 					strings.Contains(body, `SUBTITLES="subs"`)
 			})
+			if variant == "lowLatency" {
+				checkSubsBlockingReload(t, base)
+			}
 			seen, cues := map[string]bool{}, map[string]bool{}
 			var heard []string
 			poll := func() {
@@ -227,6 +232,34 @@ func TestLiveSubtitlesHLS(t *testing.T) {
 			}
 			t.Logf("heard %q in %d WebVTT segments", heard, len(seen))
 		})
+	}
+}
+
+// checkSubsBlockingReload checks that a low-latency subtitle playlist
+// offers blocking reloads and that one asking for the next segment
+// answers with it: hls.js then looks for a subtitle segment just as one
+// completes, while its playing position is inside it.
+func checkSubsBlockingReload(t *testing.T, base string) {
+	t.Helper()
+	var body string
+	testutil.WaitFor(t, 20*time.Second, "subtitle playlist with a segment", func() bool {
+		body = fetchOK(base + "subs.m3u8")
+		return strings.Contains(body, ".vtt")
+	})
+	if !strings.Contains(body, "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES") {
+		t.Fatalf("low-latency subtitle playlist without blocking reloads:\n%s", body)
+	}
+	var last uint64
+	for _, line := range strings.Split(body, "\n") {
+		if n, ok := strings.CutPrefix(line, "subs_"); ok {
+			if v, err := strconv.ParseUint(strings.TrimSuffix(n, ".vtt"), 10, 64); err == nil {
+				last = max(last, v)
+			}
+		}
+	}
+	next := fmt.Sprintf("subs_%d.vtt", last+1)
+	if got := fetchOK(fmt.Sprintf("%ssubs.m3u8?_HLS_msn=%d", base, last+1)); !strings.Contains(got, next) {
+		t.Fatalf("blocking reload for segment %d answered without %s:\n%s", last+1, next, got)
 	}
 }
 
@@ -296,6 +329,6 @@ func TestLiveSubtitlesHLSBrowser(t *testing.T) {
 		}
 	}
 	if found < 2 {
-		t.Errorf("%d of 4 sentences among the text track cues %q", found, rep.TextCues)
+		t.Errorf("%d of 4 sentences among the text track cues %q; player report: %s", found, rep.TextCues, out)
 	}
 }

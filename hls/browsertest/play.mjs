@@ -91,6 +91,11 @@ try {
     hls.on(Hls.Events.MANIFEST_PARSED, (_, d) => { st.levels = d.levels.length; st.codecs = d.levels.map((l) => l.codecSet || l.attrs.CODECS); video.play().catch((e) => st.errors.push('play: ' + e.message)); });
     hls.on(Hls.Events.LEVEL_SWITCHED, (_, d) => st.switched.push(d.level));
     hls.on(Hls.Events.FRAG_LOADED, (_, d) => { if (d.part) st.parts++; else st.frags++; });
+    // Live subtitles: what hls.js did with the WebVTT rendition.
+    st.subs = { tracks: 0, loaded: 0, frags: 0, failed: 0, last: null };
+    hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, (_, d) => { st.subs.tracks = d.subtitleTracks.length; });
+    hls.on(Hls.Events.SUBTITLE_TRACK_LOADED, (_, d) => { st.subs.loaded++; st.subs.last = d.details && { start: d.details.fragments.length ? d.details.fragments[0].start : null, sn: d.details.startSN, end: d.details.endSN }; });
+    hls.on(Hls.Events.SUBTITLE_FRAG_PROCESSED, (_, d) => { if (d.success) st.subs.frags++; else st.subs.failed++; });
     if (stamps) {
       // The start-up, event by event (ms since the page set up hls.js).
       const t0 = performance.now();
@@ -165,9 +170,11 @@ try {
   // Cues of the subtitle text tracks hls.js made (live subtitles).
   report.textCues = await page.evaluate(() => Array.from(document.getElementById('v').textTracks)
     .flatMap((t) => Array.from(t.cues || []).map((c) => c.text)));
+  report.textTracks = await page.evaluate(() => Array.from(document.getElementById('v').textTracks)
+    .map((t) => ({ kind: t.kind, mode: t.mode, cues: t.cues ? t.cues.length : null })));
   const st = await page.evaluate(() => window.__st);
   Object.assign(report, { levels: st.levels, codecs: st.codecs, switched: st.switched, frags: st.frags, parts: st.parts, reloads: st.reloads,
-    stamps: st.stamps, unreadable: st.unreadable, waiting: st.waiting, start: st.start, events: st.events });
+    stamps: st.stamps, unreadable: st.unreadable, waiting: st.waiting, start: st.start, events: st.events, subs: st.subs });
   report.fatal.push(...st.fatal);
   report.errors.push(...st.errors);
 } catch (e) {
