@@ -22,7 +22,7 @@ const (
 // Defaults for PathConfig fields left zero.
 const (
 	DefaultSegmentDuration = time.Second
-	DefaultPartDuration    = 200 * time.Millisecond
+	DefaultPartDuration    = 100 * time.Millisecond
 	DefaultSegmentCount    = 7
 	DefaultCloseAfter      = 60 * time.Second
 	DefaultRequestTimeout  = 10 * time.Second

@@ -38,8 +38,8 @@ func checkLLPlaylist(t *testing.T, pl *playlist.Media) {
 		t.Fatal("EXT-X-PART-INF missing")
 	}
 	target := pl.PartInf.PartTarget
-	if target > 201*time.Millisecond || target < 150*time.Millisecond {
-		t.Errorf("PART-TARGET %v, want about the configured 200ms", target)
+	if want := DefaultPartDuration; target > want+want/200 || target < want*3/4 {
+		t.Errorf("PART-TARGET %v, want about the configured %v", target, want)
 	}
 	if phb := *pl.ServerControl.PartHoldBack; phb < 2*target {
 		t.Errorf("PART-HOLD-BACK %v < 2 x PART-TARGET %v (the RFC minimum)", phb, target)

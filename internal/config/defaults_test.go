@@ -64,7 +64,7 @@ func TestDefaultValues(t *testing.T) {
 		IOTimeouts: media, ConnLimits: mediaLimits})
 	check("srt", c.SRT, SRT{Enabled: true, Address: ":8890", Latency: Duration(120 * time.Millisecond), ConnLimits: mediaLimits})
 	check("webrtc", c.WebRTC, WebRTC{Enabled: true, ICEUDPAddress: ":8189", ICETCPAddress: ":8189"})
-	check("hls", c.HLS, HLS{Variant: HLSVariantLowLatency, SegmentDuration: Duration(time.Second), PartDuration: Duration(200 * time.Millisecond),
+	check("hls", c.HLS, HLS{Variant: HLSVariantLowLatency, SegmentDuration: Duration(time.Second), PartDuration: Duration(100 * time.Millisecond),
 		SegmentCount: 7, CloseAfter: Duration(time.Minute), EndedKeep: Duration(time.Minute), Directory: "hls"})
 	check("record", c.Record, Record{Format: RecordFormatFMP4, SegmentDuration: Duration(time.Hour), PartDuration: Duration(time.Second),
 		Directory: "recordings", Path: "%path/%Y-%m-%d_%H-%M-%S-%f", QueueBytes: 256 * MiB, KeepLocal: true})

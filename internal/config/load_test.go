@@ -46,7 +46,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown log format", "log:\n  format: xml\n", 2, "log.format", "invalid value"},
 		{"unknown hls variant", "hls:\n  variant: dash\n", 2, "hls.variant", `invalid value "dash"`},
 		{"hls part > segment", "hls:\n  segment_duration: 1s\n  part_duration: 2s\n", 3, "hls.part_duration", "must not exceed segment_duration"},
-		{"hls segment < default part", "hls:\n  segment_duration: 100ms\n", 2, "hls.segment_duration", "must not exceed"},
+		{"hls segment < default part", "hls:\n  segment_duration: 50ms\n", 2, "hls.segment_duration", "must not exceed"},
 		{"hls zero part", "hls:\n  part_duration: 0s\n", 2, "hls.part_duration", "greater than 0"},
 		{"hls segment count", "hls:\n  segment_count: 2\n", 2, "hls.segment_count", "at least 3"},
 		{"hls dvr window", "hls:\n  dvr_window: 10ms\n", 2, "hls.dvr_window", "at least segment_duration"},
