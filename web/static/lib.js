@@ -269,7 +269,12 @@ export async function signal(url, sdp) {
   return { answer: await res.text(), location: res.headers.get('Location') };
 }
 
-/** endSession DELETEs a WHIP/WHEP session resource, ignoring failures; keepalive lets it out while the page closes. */
+/**
+ * endSession DELETEs a WHIP/WHEP session resource, ignoring failures;
+ * keepalive lets it out while the page closes. The promise settles when
+ * the server answered (or the request failed).
+ */
 export function endSession(location) {
-  if (location) request(location, { method: 'DELETE', keepalive: true }).catch(() => {});
+  if (!location) return Promise.resolve();
+  return request(location, { method: 'DELETE', keepalive: true }).then(() => {}, () => {});
 }

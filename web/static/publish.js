@@ -31,11 +31,15 @@ export function PublishPage({ path: initial }) {
     if (preview.current) preview.current.srcObject = null;
   };
   const stopPublish = () => {
-    if (session.current) {
-      endSession(session.current.location); // before close, so the server ends it by request
-      session.current.pc.close();
-      session.current = null;
-    }
+    const s = session.current;
+    if (!s) return;
+    session.current = null;
+    // The connection closes once the DELETE is answered (2 s at most):
+    // closed at once, it could reach the server before the request, which
+    // would then find the session already gone and answer 404.
+    const close = () => s.pc.close();
+    endSession(s.location).then(close);
+    setTimeout(close, 2000);
   };
   useEffect(() => {
     listDevices();
