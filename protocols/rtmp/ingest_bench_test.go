@@ -24,24 +24,7 @@ func flvTags720p(b testing.TB) []rawMessage {
 	if err != nil {
 		b.Skipf("ffmpeg cannot make the source: %v", err)
 	}
-	var tags []rawMessage
-	for p := out[13:]; len(p) >= 15; {
-		size := int(be24(p[1:]))
-		if len(p) < 11+size+4 {
-			break
-		}
-		typ := p[0]
-		ts := be24(p[4:]) | uint32(p[7])<<24
-		if typ == msgAudio || typ == msgVideo {
-			csid := uint32(csidVideo)
-			if typ == msgAudio {
-				csid = csidAudio
-			}
-			tags = append(tags, rawMessage{csid: csid, ts: ts, typ: typ, payload: p[11 : 11+size]})
-		}
-		p = p[11+size+4:]
-	}
-	return tags
+	return flvMedia(out)
 }
 
 // benchPublisher runs a server and publishes to live/bench on it with the
